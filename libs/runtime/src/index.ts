@@ -1,0 +1,2 @@
+export { ConfigError, parseConfig, loadConfigOrExit, env } from './config';
+export { createLogger, type Logger } from './logger';
