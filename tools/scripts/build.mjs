@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
-const run = (cmd, args, cwd = root) => execFileSync(cmd, args, { cwd, stdio: 'inherit' });
+const run = (cmd, args, cwd = root, env = process.env) => execFileSync(cmd, args, { cwd, stdio: 'inherit', env });
 const bin = (name) => join(root, 'node_modules/.bin', name);
 
 function newestMtime(dir) {
@@ -24,7 +24,9 @@ for (const app of readdirSync(join(root, 'apps'))) {
   if (!existsSync(schema)) continue;
   const generated = join(appDir, 'src/generated/prisma');
   const stale = !existsSync(generated) || statSync(schema).mtimeMs > newestMtime(generated);
-  if (stale) run(bin('prisma'), ['generate', '--no-hints'], appDir);
+  // generate never connects, but the schema's `env("DATABASE_URL")` must resolve.
+  const env = { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://generate@localhost/generate' };
+  if (stale) run(bin('prisma'), ['generate', '--no-hints'], appDir, env);
 }
 
 const projects = ['libs', 'apps', 'tools'].flatMap((group) =>

@@ -1,2 +1,3 @@
 export { ConfigError, parseConfig, loadConfigOrExit, env } from './config';
 export { createLogger, type Logger } from './logger';
+export { exitWithSupervisor } from './supervision';

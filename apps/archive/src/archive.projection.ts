@@ -1,0 +1,82 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import {
+  AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
+} from '@hearth/contracts';
+import { createKafka, prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
+import type { Logger } from '@hearth/runtime';
+import { ArchiveDatabase } from './archive-database';
+import { ArchiveWriter } from './archive-writer';
+import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
+import type { Prisma } from './generated/prisma/client';
+
+const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_total', help: 'Archive entries written (two per message: sender and recipient).' });
+
+/**
+ * Consumes the log into the archive projection: hearth.messages (MessageAccepted → both users'
+ * archives), hearth.accounts (AccountDeleted) and hearth.archive (preferences, retention).
+ * Each consumed batch is one transaction with its checkpoint; apply uses event data only, so a
+ * rebuild from offset 0 (`hearth-replay rebuild archive`) gives the same rows.
+ */
+@Injectable()
+export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestroy {
+  private running?: RunningProjection;
+  private readonly writer: ArchiveWriter;
+
+  constructor(
+    private readonly database: ArchiveDatabase,
+    private readonly readiness: Readiness,
+    @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.writer = new ArchiveWriter(config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register('database', () => this.database.isReachable());
+    this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
+    this.running = await runProjection<Prisma.TransactionClient>({
+      kafka: createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger }),
+      name: this.config.HEARTH_ARCHIVE_CONSUMER_GROUP,
+      topics: this.config.HEARTH_ARCHIVE_TOPICS,
+      database: prismaProjectionDatabase(this.database),
+      logger: this.logger,
+      apply: (events, tx) => this.apply(events, tx),
+    });
+  }
+
+  private async apply(events: ConsumedEvent[], tx: Prisma.TransactionClient): Promise<void> {
+    // Consecutive messages are archived together: a constant number of statements per run.
+    let messages: PayloadOf<typeof MessageAccepted>[] = [];
+    const flush = async () => {
+      if (messages.length === 0) return;
+      archivedTotal.inc(await this.writer.archiveMessages(tx, messages));
+      messages = [];
+    };
+    for (const { event, topic, partition, offset } of events) {
+      if (isEvent(event, MessageAccepted)) {
+        messages.push(event.payload);
+        continue;
+      }
+      await flush();
+      if (isEvent(event, AccountDeleted)) {
+        this.logger.info({ eventId: event.id, jid: event.payload.account }, 'account deleted: removing its archive');
+        await this.writer.deleteAccount(tx, event.payload.account, new Date(event.occurredAt));
+      } else if (isEvent(event, ArchiveRetentionApplied)) {
+        this.logger.info({ eventId: event.id, before: event.payload.before }, 'applying the retention period');
+        await this.writer.applyRetention(tx, new Date(event.payload.before));
+      } else if (isEvent(event, ArchivePreferencesChanged)) {
+        const { user, default: mode, always, never } = event.payload;
+        await this.writer.recordPreferences(tx, event.id, user, new Date(event.occurredAt), { mode, always, never });
+      } else {
+        this.logger.debug({ eventId: event.id, type: event.type, topic, partition, offset: offset.toString() }, 'not an archive concern: skipped');
+      }
+    }
+    await flush();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.running?.stop();
+  }
+}

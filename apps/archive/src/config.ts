@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { env, loadConfigOrExit } from '@hearth/runtime';
+import { topics } from '@hearth/contracts';
+import { DEFAULT_MAX_PAGE } from './domain/rsm';
+
+/** What the archive projection consumes. */
+export const ARCHIVE_TOPICS: readonly string[] = [topics.messages, topics.accounts, topics.archive];
+
+export const archiveConfigSchema = z.object({
+  DATABASE_URL: env.url(),
+  HEARTH_KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  HEARTH_HTTP_PORT: env.port(8081),
+  HEARTH_GRPC_PORT: env.port(50051),
+  /** HS256 secret of the product backend's JWTs (`sub` = the user's bare JID); unset = JWTs refused. */
+  HEARTH_JWT_SECRET: z.string().min(16).optional(),
+  /** Bearer token that may read any user's archive over HTTP (operators, the product backend); unset = none. */
+  HEARTH_ADMIN_TOKEN: z.string().min(16).optional(),
+  HEARTH_MODE: z.enum(['development', 'production']).default('development'),
+  /**
+   * Topics the projection consumes. `hearth-replay` first replays hearth.accounts and
+   * hearth.archive alone, then everything, so a rebuild knows every preference and deletion
+   * before it archives the messages they apply to.
+   */
+  HEARTH_ARCHIVE_TOPICS: env.list(ARCHIVE_TOPICS.join(',')).refine((list) => list.every((t) => ARCHIVE_TOPICS.includes(t)), {
+    message: `must be a comma list of ${ARCHIVE_TOPICS.join(', ')}`,
+  }),
+  /** Consumer group and checkpoint name; `hearth-replay` gives a rebuild its own. */
+  HEARTH_ARCHIVE_CONSUMER_GROUP: env.string('archive'),
+  /** Server maximum RSM page size (XEP-0059 `max` above it is lowered to it). */
+  HEARTH_ARCHIVE_MAX_PAGE: env.int(DEFAULT_MAX_PAGE, 1),
+  /** A gap between consecutive messages of a chat at least this long starts a new conversation. */
+  HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES: env.int(15, 1),
+  /** Messages older than this many days are removed (ArchiveRetentionApplied); 0 = keep forever. */
+  HEARTH_ARCHIVE_RETENTION_DAYS: env.int(0),
+  /** How often the retention period is applied, in seconds. */
+  HEARTH_ARCHIVE_RETENTION_CHECK_SECONDS: env.int(3_600, 1),
+});
+
+export type ArchiveConfig = z.infer<typeof archiveConfigSchema>;
+export const ARCHIVE_CONFIG = Symbol('ARCHIVE_CONFIG');
+
+export const loadArchiveConfig = () => loadConfigOrExit(archiveConfigSchema);

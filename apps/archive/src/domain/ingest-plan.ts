@@ -1,0 +1,85 @@
+import { advanceConversation, type ConversationTracker } from './conversations';
+import { preferencesAt, shouldArchive, type ArchivePreferences } from './archiving-policy';
+
+/** What a MessageAccepted carries that the archive needs (a subset of its payload). */
+export interface AcceptedMessage {
+  stanzaId: string;
+  sender: string;
+  senderFullJid: string;
+  recipient: string;
+  to: string;
+  stanza: string;
+  acceptedAt: string;
+}
+
+/** One copy of a message in one user's archive. */
+export interface ArchiveCopy {
+  owner: string;
+  peer: string;
+  peerJid: string;
+  outgoing: boolean;
+  stanzaId: string;
+  stanza: string;
+  acceptedAt: number;
+}
+
+export interface ArchiveRow extends ArchiveCopy {
+  seq: bigint;
+  conversationId: string;
+}
+
+/** The state of the owners touched by a batch, loaded (and locked) before planning. */
+export interface IngestState {
+  owners: Map<string, { lastSeq: bigint; deletedBefore?: number }>;
+  /** ArchiveRetentionApplied: nothing accepted before it is archived. */
+  retentionBefore?: number;
+  /** Preference histories by owner, sorted by effectiveAt. */
+  preferences: Map<string, ArchivePreferences[]>;
+  /** Current conversation per chat, keyed by trackerKey(owner, peer). */
+  trackers: Map<string, ConversationTracker>;
+}
+
+export interface IngestPlan {
+  rows: ArchiveRow[];
+  lastSeq: Map<string, bigint>;
+  trackers: Map<string, ConversationTracker>;
+}
+
+export const trackerKey = (owner: string, peer: string): string => `${owner}\n${peer}`;
+
+/** The sender's copy and the recipient's copy (one copy for a message to oneself). */
+export function copiesOf(message: AcceptedMessage): ArchiveCopy[] {
+  const acceptedAt = Date.parse(message.acceptedAt);
+  const common = { stanzaId: message.stanzaId, stanza: message.stanza, acceptedAt };
+  const incoming: ArchiveCopy = { ...common, owner: message.recipient, peer: message.sender, peerJid: message.senderFullJid, outgoing: false };
+  if (message.sender === message.recipient) return [incoming];
+  return [{ ...common, owner: message.sender, peer: message.recipient, peerJid: message.to, outgoing: true }, incoming];
+}
+
+/**
+ * Assigns each copy its position in its owner's archive, in consumption order: the per-user
+ * sequence that makes "everything after id X" gapless whatever the gateways' clocks say.
+ *
+ * Every copy takes a position and advances its chat's conversation, archived or not: what is
+ * skipped (preferences, retention horizon, deleted account) then never shifts later positions or
+ * conversation boundaries, so a rebuild that skips a message the live projection archived and
+ * later deleted still gives the same rows.
+ */
+export function planIngest(copies: readonly ArchiveCopy[], state: IngestState, conversationGapMs: number): IngestPlan {
+  const lastSeq = new Map<string, bigint>();
+  const trackers = new Map<string, ConversationTracker>();
+  const rows: ArchiveRow[] = [];
+  for (const copy of copies) {
+    const owner = state.owners.get(copy.owner);
+    const seq = (lastSeq.get(copy.owner) ?? owner?.lastSeq ?? 0n) + 1n;
+    lastSeq.set(copy.owner, seq);
+    const key = trackerKey(copy.owner, copy.peer);
+    const tracker = advanceConversation(trackers.get(key) ?? state.trackers.get(key), copy, conversationGapMs);
+    trackers.set(key, tracker);
+    if (owner?.deletedBefore !== undefined && copy.acceptedAt <= owner.deletedBefore) continue;
+    if (state.retentionBefore !== undefined && copy.acceptedAt < state.retentionBefore) continue;
+    if (!shouldArchive(preferencesAt(state.preferences.get(copy.owner) ?? [], copy.acceptedAt), copy.peer)) continue;
+    rows.push({ ...copy, seq, conversationId: tracker.conversationId });
+  }
+  return { rows, lastSeq, trackers };
+}

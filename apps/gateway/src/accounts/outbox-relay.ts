@@ -1,0 +1,62 @@
+import type { EventProducer } from '@hearth/kafka';
+import type { Logger } from '@hearth/runtime';
+import type { AccountStore } from './account-store';
+
+const BATCH = 100;
+const IDLE_POLL_MS = 250;
+const RETRY_MS = 2_000;
+
+/**
+ * Moves account events from the outbox to the log, oldest first, deleting each batch only after
+ * the producer has it acknowledged by all in-sync replicas. A crash in between republishes the
+ * batch; events keep their ids, so consumers drop the duplicates.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly store: AccountStore,
+    private readonly producer: EventProducer,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Publishes right away instead of at the next poll (after a command). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let wait = IDLE_POLL_MS;
+      try {
+        const batch = await this.store.outbox(BATCH);
+        if (batch.length > 0) {
+          await this.producer.publish(batch.map((entry) => entry.envelope));
+          await this.store.removeFromOutbox(batch.map((entry) => entry.seq));
+          this.logger.debug({ events: batch.length }, 'account events published');
+          if (batch.length === BATCH) wait = 0;
+        }
+      } catch (error) {
+        this.logger.warn({ err: error }, 'publishing account events failed; retrying');
+        wait = RETRY_MS;
+      }
+      if (wait > 0 && this.running) await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+    }
+  }
+}

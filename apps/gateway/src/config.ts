@@ -1,0 +1,59 @@
+import { env, parseConfig } from '@hearth/runtime';
+import { z } from 'zod';
+
+/**
+ * The gateway's configuration, parsed once at start from the environment. Every limit is a named
+ * field whose key is the variable that changes it, with the default beside it.
+ */
+export const gatewayConfigSchema = z.object({
+  HEARTH_DOMAINS: env.list('localhost'),
+  HEARTH_GATEWAY_C2S_PORT: env.port(5222),
+  HEARTH_GATEWAY_C2S_TLS_PORT: env.port(5223),
+  HEARTH_GATEWAY_HTTP_PORT: env.port(5280),
+  /** HTTPS + wss (RFC 7395 over TLS) with the gateway certificate; Prosody's 5281. */
+  HEARTH_GATEWAY_HTTPS_PORT: env.port(5281),
+  HEARTH_GATEWAY_BIND_HOST: env.string('::'),
+  /** Treat plain ws as secure because a TLS-terminating proxy sits in front (Prosody's consider_websocket_secure). */
+  HEARTH_GATEWAY_WS_SECURE: env.flag(false),
+  HEARTH_TLS_CERT_FILE: z.string().min(1).optional(),
+  HEARTH_TLS_KEY_FILE: z.string().min(1).optional(),
+  HEARTH_DATA_DIR: env.string('./.hearth'),
+  HEARTH_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HEARTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
+  HEARTH_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  HEARTH_JWT_JWKS_FILE: z.string().min(1).optional(),
+  HEARTH_JWT_ISSUER: z.string().min(1).optional(),
+  HEARTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Create the account on the first valid token for an unknown `sub` (products with social sign-in). */
+  HEARTH_JWT_AUTO_CREATE_ACCOUNTS: env.flag(false),
+  DATABASE_URL: z.string().min(1).optional(),
+  HEARTH_KAFKA_BROKERS: z.string().optional().transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
+
+  // Limits (RFC 6120 §13.12 asks servers to bound resources per connection).
+  HEARTH_GATEWAY_MAX_STANZA_BYTES: env.int(256 * 1024, 1024),
+  HEARTH_GATEWAY_MAX_DEPTH: env.int(32, 4),
+  /** Sustained read rate per connection; the socket is paused, not dropped, when it is exceeded. */
+  HEARTH_GATEWAY_READ_RATE_BYTES_PER_SEC: env.int(64 * 1024, 1024),
+  HEARTH_GATEWAY_READ_BURST_BYTES: env.int(512 * 1024, 1024),
+  /** Outbound bytes queued for one client before it is cut off as not reading. */
+  HEARTH_GATEWAY_MAX_OUTBOUND_BYTES: env.int(2 * 1024 * 1024, 64 * 1024),
+  HEARTH_GATEWAY_AUTH_TIMEOUT_MS: env.int(30_000, 100),
+  /** Silence after which the server pings the client (XEP-0199 §4.2) … */
+  HEARTH_GATEWAY_PING_AFTER_MS: env.int(240_000, 100),
+  /** … and how long it waits for any traffic before closing with connection-timeout. */
+  HEARTH_GATEWAY_PING_TIMEOUT_MS: env.int(60_000, 100),
+  HEARTH_GATEWAY_MAX_RESOURCES_PER_ACCOUNT: env.int(20, 1),
+  /** RFC 6120 §6.4.5: failed SASL attempts allowed on one stream before it is closed. */
+  HEARTH_GATEWAY_AUTH_ATTEMPTS_PER_STREAM: env.int(3, 1),
+  HEARTH_GATEWAY_AUTH_FAILURES_PER_IP: env.int(30, 1),
+  HEARTH_GATEWAY_AUTH_FAILURES_PER_ACCOUNT: env.int(10, 1),
+  HEARTH_GATEWAY_AUTH_FAILURE_WINDOW_MS: env.int(5 * 60_000, 1000),
+  HEARTH_SCRAM_ITERATIONS: env.int(4096, 4096), // RFC 7677 §4: at least 4096
+  HEARTH_GATEWAY_SHUTDOWN_GRACE_MS: env.int(5_000, 0),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export function parseGatewayConfig(source: NodeJS.ProcessEnv): GatewayConfig {
+  return parseConfig(gatewayConfigSchema, source);
+}

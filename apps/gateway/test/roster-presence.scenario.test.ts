@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connectXmpp, trustCertificate, xml, type TestXmppClient, type XmppElement } from '@hearth/testing';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process';
+
+const ROSTER = 'jabber:iq:roster';
+const presenceFrom = (from: string, type?: string) => (s: XmppElement) =>
+  s.is('presence') && (s.attrs.from ?? '').startsWith(from) && s.attrs.type === type;
+const rosterPush = (jid: string, subscription: string) => (s: XmppElement) =>
+  s.is('iq') && s.attrs.type === 'set' && s.getChild('query', ROSTER)?.getChild('item')?.attrs.jid === jid &&
+  s.getChild('query', ROSTER)?.getChild('item')?.attrs.subscription === subscription;
+
+describe('roster and presence between local users (RFC 6121)', () => {
+  let gateway: GatewayProcess;
+  const clients: TestXmppClient[] = [];
+  const login = async (username: string, resource: string, transport: 'tcp' | 'ws' = 'tcp') => {
+    const service = transport === 'tcp' ? `xmpp://127.0.0.1:${gateway.ports.c2s}` : `ws://127.0.0.1:${gateway.ports.http}/xmpp-websocket`;
+    const client = await connectXmpp({ service, domain: 'localhost', username, password: `${username}-password`, mechanism: 'SCRAM-SHA-256', resource });
+    clients.push(client);
+    await client.iq('get', xml('query', { xmlns: ROSTER })); // become an interested resource (§2.1.6)
+    return client;
+  };
+
+  before(async () => {
+    gateway = await startGatewayProcess();
+    trustCertificate(gateway.certFile);
+    for (const user of ['alice', 'bob', 'carol']) await gateway.createUser(`${user}@localhost`, `${user}-password`);
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.stop()));
+    await gateway?.stop();
+  });
+
+  test('alice adds bob to her roster; bob approves; each sees the other come online and go offline', async () => {
+    const alice = await login('alice', 'phone');
+    const bob = await login('bob', 'laptop', 'ws');
+    await alice.send(xml('presence'));
+    await bob.send(xml('presence'));
+
+    // alice puts bob on her roster and asks for his presence
+    await alice.iq('set', xml('query', { xmlns: ROSTER }, xml('item', { jid: 'bob@localhost', name: 'Bob' }, xml('group', {}, 'Friends'))));
+    await alice.waitFor(rosterPush('bob@localhost', 'none'), 'a roster push for bob');
+    await alice.send(xml('presence', { to: 'bob@localhost', type: 'subscribe' }));
+
+    // bob receives the request and approves; he also asks back
+    const request = await bob.waitFor(presenceFrom('alice@localhost', 'subscribe'), 'alice\'s subscription request');
+    assert.equal(request.attrs.from, 'alice@localhost', 'subscription stanzas carry the bare JID');
+    await bob.send(xml('presence', { to: 'alice@localhost', type: 'subscribed' }));
+    await alice.waitFor(presenceFrom('bob@localhost', 'subscribed'), 'bob\'s approval');
+    await alice.waitFor(rosterPush('bob@localhost', 'to'), 'a roster push with subscription "to"');
+    await alice.waitFor(presenceFrom('bob@localhost/laptop'), 'bob\'s current presence after approval');
+
+    await bob.send(xml('presence', { to: 'alice@localhost', type: 'subscribe' }));
+    await alice.waitFor(presenceFrom('bob@localhost', 'subscribe'), 'bob\'s request');
+    await alice.send(xml('presence', { to: 'bob@localhost', type: 'subscribed' }));
+    await bob.waitFor(rosterPush('alice@localhost', 'both'), 'a roster push with subscription "both"');
+    await bob.waitFor(presenceFrom('alice@localhost/phone'), 'alice\'s presence');
+
+    const roster = await alice.iq('get', xml('query', { xmlns: ROSTER }));
+    const item = roster.getChild('query', ROSTER)!.getChild('item')!;
+    assert.deepEqual([item.attrs.jid, item.attrs.name, item.attrs.subscription, item.getChildText('group')], ['bob@localhost', 'Bob', 'both', 'Friends']);
+
+    // bob goes offline without saying so: alice sees him unavailable
+    alice.clearReceived();
+    await bob.stop();
+    await alice.waitFor(presenceFrom('bob@localhost/laptop', 'unavailable'), 'bob going offline');
+
+    // bob comes back on another resource: alice sees him, and he gets alice's presence (probe answered)
+    const bobAgain = await login('bob', 'tablet');
+    await bobAgain.send(xml('presence', {}, xml('status', {}, 'back')));
+    const seen = await alice.waitFor(presenceFrom('bob@localhost/tablet'), 'bob coming online');
+    assert.equal(seen.getChildText('status'), 'back');
+    await bobAgain.waitFor(presenceFrom('alice@localhost/phone'), 'alice\'s presence in answer to the probe');
+
+    // alice says unavailable explicitly
+    await alice.send(xml('presence', { type: 'unavailable' }));
+    await bobAgain.waitFor(presenceFrom('alice@localhost/phone', 'unavailable'), 'alice going offline');
+  });
+
+  test('carol, who is not subscribed, sees nothing of alice; a request to her waits until she is online', async () => {
+    const alice = await login('alice', 'desk');
+    await alice.send(xml('presence'));
+    await alice.send(xml('presence', { to: 'carol@localhost', type: 'subscribe' }));
+    await alice.waitFor(rosterPush('carol@localhost', 'none'), 'carol on alice\'s roster, pending');
+    const carol = await login('carol', 'web');
+    await carol.send(xml('presence'));
+    await carol.waitFor(presenceFrom('alice@localhost', 'subscribe'), 'the request kept while carol was offline');
+    assert.equal(carol.received.some(presenceFrom('alice@localhost/desk')), false, 'no presence without a subscription');
+    await carol.send(xml('presence', { to: 'alice@localhost', type: 'unsubscribed' }));
+    await alice.waitFor(presenceFrom('carol@localhost', 'unsubscribed'), 'carol refusing');
+  });
+
+  test('alice removes bob: both sides lose the subscription', async () => {
+    const alice = await login('alice', 'cleanup');
+    const bob = await login('bob', 'cleanup');
+    await alice.iq('set', xml('query', { xmlns: ROSTER }, xml('item', { jid: 'bob@localhost', subscription: 'remove' })));
+    await alice.waitFor(rosterPush('bob@localhost', 'remove'), 'the removal push');
+    await bob.waitFor(rosterPush('alice@localhost', 'none'), 'bob\'s item for alice dropping to none');
+  });
+
+  test('stanzas to unknown users get service-unavailable; the server stamps from', async () => {
+    const alice = await login('alice', 'errors');
+    await alice.send(xml('message', { to: 'nobody@localhost', id: 'm1', type: 'chat', from: 'bob@localhost/forged' }, xml('body', {}, 'hi')));
+    const error = await alice.waitFor((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'm1', 'the error reply');
+    assert.ok(error.getChild('error')!.getChild('service-unavailable', 'urn:ietf:params:xml:ns:xmpp-stanzas'));
+    assert.equal(error.getChild('error')!.attrs.type, 'cancel');
+
+    const bob = await login('bob', 'stamped');
+    await bob.send(xml('presence'));
+    await alice.send(xml('message', { to: 'bob@localhost/stamped', id: 'm2', from: 'carol@localhost/forged' }, xml('body', {}, 'who am I?')));
+    const received = await bob.waitFor((s) => s.is('message') && s.attrs.id === 'm2', 'alice\'s message');
+    assert.equal(received.attrs.from, alice.jid, 'from is rewritten to the sender\'s full JID');
+  });
+});

@@ -1,0 +1,256 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  AccountDeleted, isEvent, MessageAccepted, PubsubItemPublished, PushDeviceRegistered, PushDeviceUnregistered, SessionBound,
+  SessionClosed, SessionHibernated, SessionResumed, topics, UnreadChanged, type Envelope, type PayloadOf,
+} from '@hearth/contracts';
+import { prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
+import type { Logger } from '@hearth/runtime';
+import { PUSH_CONFIG, type PushConfig } from './config';
+import { apnsIdOf } from './domain/name-based-id';
+import { badgeContent, isPushable, messageContent, pubsubContent, type ContentOptions, type PushContent } from './domain/notification';
+import type { Prisma } from './generated/prisma/client';
+import { ProjectionProgress } from './projection-progress';
+import { PushDatabase } from './push-database';
+import { PushDispatcher } from './push-dispatcher';
+import { PushLog } from './push-log';
+
+/** Consumer group and checkpoint owner. */
+export const PROJECTION_NAME = 'push';
+const INPUT_TOPICS = [topics.messages, topics.sessions, topics.pubsub, topics.readState, topics.push, topics.accounts];
+/** Topics whose events cause notifications: history on them is not pushed again after a rebuild. */
+const NOTIFYING_TOPICS = [topics.messages, topics.pubsub, topics.readState];
+/** An UnreadChanged that came before its message is kept this long (by event time), then pruned. */
+const EARLY_UNREAD_RETENTION = '1 hour';
+
+type Tx = Prisma.TransactionClient;
+type Payload<C> = PayloadOf<C>;
+
+/**
+ * The push projection: devices, their sessions, each user's unread total, and the decisions to
+ * notify (push_sends rows, sent later by PushDispatcher). Decisions are taken here, in the
+ * transaction that records the offsets, so an event fans out once whatever is redelivered.
+ *
+ * Who gets a push: every registered device of the recipient that is not active. A device is
+ * active while a session of its resource is bound and not hibernated (XEP-0198); a device with
+ * no resource (an HTTP registration that named none) is never active. One push per device token
+ * (two registrations of the same token share it).
+ *
+ * The badge of a message push: read-state announces the total that includes the message in an
+ * UnreadChanged caused by it (causationId = the MessageAccepted id), on another topic, so it
+ * may come before or after. After: it sets the row's badge and makes it due at once; if it does
+ * not come within HEARTH_PUSH_BADGE_WAIT_MS the dispatcher uses the last known total + 1.
+ * Before: it is kept in push_early_unreads and the message takes its total.
+ *
+ * Devices, sessions and badges are deterministic (a rebuild gives the same rows). The send log
+ * is the record of effects and is not rebuilt: starting from nothing, the projection records the
+ * notifying topics' end offsets and events below them are applied without notifying.
+ */
+@Injectable()
+export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
+  private running?: RunningProjection;
+  private boundaries = new Map<string, bigint>();
+  private readonly content: ContentOptions;
+
+  constructor(
+    private readonly database: PushDatabase,
+    private readonly log: PushLog,
+    private readonly dispatcher: PushDispatcher,
+    private readonly progress: ProjectionProgress,
+    private readonly readiness: Readiness,
+    @Inject(PUSH_CONFIG) private readonly config: PushConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.content = { bodyMaxChars: config.HEARTH_PUSH_BODY_MAX_CHARS, hideBody: config.HEARTH_PUSH_HIDE_BODY };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register('database', () => this.database.isReachable());
+    this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
+    await this.log.ensureTopics(INPUT_TOPICS);
+    this.boundaries = await this.replayBoundaries();
+    this.running = await runProjection<Tx>({
+      kafka: this.log.kafka,
+      name: PROJECTION_NAME,
+      topics: INPUT_TOPICS,
+      database: prismaProjectionDatabase(this.database),
+      logger: this.logger,
+      sessionTimeoutMs: this.config.HEARTH_PUSH_CONSUMER_SESSION_TIMEOUT_MS,
+      apply: (events, tx) => this.apply(events, tx),
+      afterCommit: (events) => {
+        this.progress.applied(events.map(({ event }) => event.id));
+        this.dispatcher.wake();
+      },
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.running?.stop();
+  }
+
+  private async apply(events: ConsumedEvent[], tx: Tx): Promise<void> {
+    for (const consumed of events) {
+      const { event } = consumed;
+      const notify = !this.isReplayed(consumed);
+      if (isEvent(event, MessageAccepted)) await this.applyMessage(event, notify, tx);
+      else if (isEvent(event, UnreadChanged)) await this.applyUnreadChanged(event, notify, tx);
+      else if (isEvent(event, PubsubItemPublished)) await this.applyPubsubItem(event, notify, tx);
+      else if (isEvent(event, SessionBound) || isEvent(event, SessionResumed)) await this.upsertSession(event.payload, 'bound', tx);
+      else if (isEvent(event, SessionHibernated)) await this.upsertSession(event.payload, 'hibernated', tx);
+      else if (isEvent(event, SessionClosed)) await tx.$executeRawUnsafe('DELETE FROM push_sessions WHERE session_id = $1', event.payload.sessionId);
+      else if (isEvent(event, PushDeviceRegistered)) await this.applyRegistered(event, tx);
+      else if (isEvent(event, PushDeviceUnregistered)) await this.applyUnregistered(event.payload, tx);
+      else if (isEvent(event, AccountDeleted)) await this.applyAccountDeleted(event.payload.account, tx);
+    }
+  }
+
+  private async applyMessage(event: Envelope<'MessageAccepted', Payload<typeof MessageAccepted>>, notify: boolean, tx: Tx): Promise<void> {
+    const m = event.payload;
+    if (!notify || !isPushable(m)) return;
+    const early = await tx.$queryRawUnsafe<{ total: number }[]>(
+      'DELETE FROM push_early_unreads WHERE cause_id = $1 AND user_jid = $2 RETURNING total', event.id, m.recipient);
+    const badge = early[0]?.total ?? null;
+    await this.fanOut(tx, event.id, m.recipient, messageContent(m, event.id, this.content), {
+      badge, countsAsUnread: true, waitMs: badge === null ? this.config.HEARTH_PUSH_BADGE_WAIT_MS : 0, sourceAt: m.acceptedAt,
+    });
+  }
+
+  private async applyUnreadChanged(event: Envelope<'UnreadChanged', Payload<typeof UnreadChanged>>, notify: boolean, tx: Tx): Promise<void> {
+    const u = event.payload;
+    const previous = await tx.$queryRawUnsafe<{ total: number }[]>('SELECT total FROM push_badges WHERE user_jid = $1 FOR UPDATE', u.user);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO push_badges (user_jid, total) VALUES ($1, $2) ON CONFLICT (user_jid) DO UPDATE SET total = EXCLUDED.total`, u.user, u.total);
+    if (!notify) return;
+    if (u.reason === 'message-arrived' && event.causationId) {
+      // The message's push, if already decided, now knows its exact badge and is due at once.
+      const updated = await tx.$executeRawUnsafe(
+        `UPDATE push_sends SET badge = $3, ready_at = now() WHERE event_id = $1::uuid AND user_jid = $2 AND state = 'pending'`,
+        event.causationId, u.user, u.total);
+      if (updated === 0 && (await this.hasDevices(tx, u.user))) {
+        await tx.$executeRawUnsafe(
+          `INSERT INTO push_early_unreads (cause_id, user_jid, total, occurred_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT DO NOTHING`,
+          event.causationId, u.user, u.total, event.occurredAt);
+        await tx.$executeRawUnsafe(
+          `DELETE FROM push_early_unreads WHERE occurred_at < $1::timestamptz - interval '${EARLY_UNREAD_RETENTION}'`, event.occurredAt);
+      }
+    } else if (u.reason === 'pointer-moved' && previous[0] !== undefined && u.total < previous[0].total) {
+      // Read elsewhere: the phone's badge follows by a silent badge update.
+      await this.fanOut(tx, event.id, u.user, badgeContent(), { badge: null, countsAsUnread: false, waitMs: 0, sourceAt: event.occurredAt });
+    }
+  }
+
+  private async applyPubsubItem(event: Envelope<'PubsubItemPublished', Payload<typeof PubsubItemPublished>>, notify: boolean, tx: Tx): Promise<void> {
+    if (!notify) return;
+    const p = event.payload;
+    const publisher = p.publisher.split('/')[0]!.toLowerCase();
+    // One push per user whatever its subscriptions (the recipients list has one entry per JID);
+    // never to the publisher itself (e.g. its own PEP nodes such as XEP-0490 MDS).
+    const users = new Set(p.recipients.map((r) => r.jid.split('/')[0]!.toLowerCase()).filter((jid) => jid.includes('@') && jid !== publisher));
+    const content = pubsubContent(p, event.id, this.content);
+    for (const user of users) {
+      await this.fanOut(tx, event.id, user, content, { badge: null, countsAsUnread: false, waitMs: 0, sourceAt: event.occurredAt });
+    }
+  }
+
+  /** One push_sends row per inactive device of `user` (one per device token). */
+  private async fanOut(
+    tx: Tx, eventId: string, user: string, content: PushContent,
+    options: { badge: number | null; countsAsUnread: boolean; waitMs: number; sourceAt: string },
+  ): Promise<void> {
+    const devices = await tx.$queryRawUnsafe<{ device_id: string }[]>(
+      `SELECT DISTINCT ON (d.device_token) d.device_id FROM push_devices d
+       WHERE d.user_jid = $1 AND NOT (d.resource IS NOT NULL AND EXISTS (
+         SELECT 1 FROM push_sessions s WHERE s.user_jid = d.user_jid AND s.resource = d.resource AND s.state = 'bound'))
+       ORDER BY d.device_token, d.registered_at DESC`, user);
+    if (devices.length === 0) {
+      this.logger.debug({ eventId, user, kind: content.kind }, 'no push: the user has no inactive registered device');
+      return;
+    }
+    const ids = devices.map((d) => d.device_id);
+    if (content.kind === 'badge') {
+      // Only the latest badge matters: older badge updates not yet sent are dropped.
+      await tx.$executeRawUnsafe(
+        `UPDATE push_sends SET state = 'superseded', finished_at = now() WHERE user_jid = $1 AND device_id = ANY($2::text[]) AND kind = 'badge' AND state = 'pending'`,
+        user, ids);
+    }
+    await tx.$executeRawUnsafe(
+      `INSERT INTO push_sends (event_id, user_jid, device_id, apns_id, kind, content, badge, counts_as_unread, state, ready_at, source_at)
+       SELECT $1::uuid, $2, t.device_id, t.apns_id::uuid, $3, $4::jsonb, $5, $6, 'pending', now() + $7 * interval '1 millisecond', $8::timestamptz
+       FROM unnest($9::text[], $10::text[]) AS t(device_id, apns_id)
+       ON CONFLICT DO NOTHING`,
+      eventId, user, content.kind, JSON.stringify(content), options.badge, options.countsAsUnread, options.waitMs, options.sourceAt,
+      ids, ids.map((deviceId) => apnsIdOf(eventId, user, deviceId)));
+  }
+
+  private async hasDevices(tx: Tx, user: string): Promise<boolean> {
+    return (await tx.$queryRawUnsafe<unknown[]>('SELECT 1 FROM push_devices WHERE user_jid = $1 LIMIT 1', user)).length > 0;
+  }
+
+  private async upsertSession(s: { sessionId: string; user: string; fullJid: string; gateway: string }, state: 'bound' | 'hibernated', tx: Tx): Promise<void> {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO push_sessions (session_id, user_jid, resource, state, gateway) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (session_id) DO UPDATE SET user_jid = EXCLUDED.user_jid, resource = EXCLUDED.resource, state = EXCLUDED.state, gateway = EXCLUDED.gateway`,
+      s.sessionId, s.user, s.fullJid.slice(s.fullJid.indexOf('/') + 1), state, s.gateway);
+  }
+
+  private async applyRegistered(event: Envelope<'PushDeviceRegistered', Payload<typeof PushDeviceRegistered>>, tx: Tx): Promise<void> {
+    const d = event.payload;
+    await tx.$executeRawUnsafe(
+      `INSERT INTO push_devices (user_jid, device_id, registration_id, device_token, bundle_id, environment, resource, push_service, push_node, via, registered_at)
+       VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz)
+       ON CONFLICT (user_jid, device_id) DO UPDATE SET registration_id = EXCLUDED.registration_id, device_token = EXCLUDED.device_token,
+         bundle_id = EXCLUDED.bundle_id, environment = EXCLUDED.environment, resource = EXCLUDED.resource, push_service = EXCLUDED.push_service,
+         push_node = EXCLUDED.push_node, via = EXCLUDED.via, registered_at = EXCLUDED.registered_at`,
+      d.user, d.deviceId, event.id, d.deviceToken.toLowerCase(), d.bundleId, d.environment, d.resource ?? null, d.pushService ?? null,
+      d.pushNode ?? null, d.via ?? 'http', event.occurredAt);
+  }
+
+  private async applyUnregistered(u: Payload<typeof PushDeviceUnregistered>, tx: Tx): Promise<void> {
+    // A rejection of an older registration (the device registered again since) removes nothing.
+    const removed = await tx.$executeRawUnsafe(
+      `DELETE FROM push_devices WHERE user_jid = $1 AND device_id = $2 AND ($3::uuid IS NULL OR registration_id = $3::uuid)`,
+      u.user, u.deviceId, u.registrationId ?? null);
+    if (removed > 0) {
+      await tx.$executeRawUnsafe(
+        `UPDATE push_sends SET state = 'cancelled', finished_at = now(), reason = $3 WHERE user_jid = $1 AND device_id = $2 AND state = 'pending'`,
+        u.user, u.deviceId, `device unregistered (${u.reason})`);
+    }
+  }
+
+  private async applyAccountDeleted(account: string, tx: Tx): Promise<void> {
+    await tx.$executeRawUnsafe('DELETE FROM push_devices WHERE user_jid = $1', account);
+    await tx.$executeRawUnsafe('DELETE FROM push_badges WHERE user_jid = $1', account);
+    await tx.$executeRawUnsafe('DELETE FROM push_early_unreads WHERE user_jid = $1', account);
+    await tx.$executeRawUnsafe(
+      `UPDATE push_sends SET state = 'cancelled', finished_at = now(), reason = 'account deleted' WHERE user_jid = $1 AND state = 'pending'`, account);
+  }
+
+  private isReplayed(consumed: ConsumedEvent): boolean {
+    const boundary = this.boundaries.get(`${consumed.topic}:${consumed.partition}`);
+    return boundary !== undefined && consumed.offset < boundary;
+  }
+
+  /**
+   * Starting from nothing (no checkpoint at all), records the notifying topics' end offsets:
+   * what is below them is history, notified (or not) when it happened. A restart keeps them.
+   */
+  private async replayBoundaries(): Promise<Map<string, bigint>> {
+    const started = await this.database.$queryRawUnsafe<unknown[]>('SELECT 1 FROM consumer_checkpoints WHERE consumer = $1 LIMIT 1', PROJECTION_NAME);
+    if (started.length === 0) {
+      const ends = await Promise.all(NOTIFYING_TOPICS.map(async (topic) => [topic, await this.log.endOffsets(topic)] as const));
+      await this.database.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe('DELETE FROM push_replay_boundaries');
+        for (const [topic, offsets] of ends) {
+          for (const [partition, end] of offsets) {
+            if (end > 0n) await tx.$executeRawUnsafe('INSERT INTO push_replay_boundaries (topic, partition, end_offset) VALUES ($1, $2, $3)', topic, partition, end);
+          }
+        }
+      });
+    }
+    const rows = await this.database.$queryRawUnsafe<{ topic: string; partition: number; end_offset: bigint }[]>(
+      'SELECT topic, partition, end_offset FROM push_replay_boundaries');
+    const boundaries = new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.end_offset)] as const));
+    if (boundaries.size > 0) this.logger.info({ boundaries: Object.fromEntries([...boundaries].map(([k, v]) => [k, v.toString()])) }, 'events below these offsets are history: applied without notifying');
+    return boundaries;
+  }
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { envelopeOf, envelopeSchema, type Envelope, type EventMetadata } from './envelope';
+
+/** An event that does not match its contract; `reason` says which field and why. */
+export class ContractViolation extends Error {
+  override readonly name = 'ContractViolation';
+  constructor(readonly reason: string, readonly eventType?: string) {
+    super(eventType ? `${eventType}: ${reason}` : reason);
+  }
+}
+
+/**
+ * One published version of an event. A published version never changes; a new shape is a new
+ * version whose `upcastFrom` turns the previous version's payload into the new one, so
+ * consumers only ever see the latest.
+ */
+export interface EventContract<T extends string, P> {
+  readonly type: T;
+  readonly version: number;
+  readonly topic: string;
+  readonly schema: z.ZodType<P>;
+}
+
+type AnyContract = EventContract<string, unknown>;
+interface RegisteredVersion {
+  contract: AnyContract;
+  upcast?: (older: unknown) => unknown;
+}
+
+const versionsByType = new Map<string, Map<number, RegisteredVersion>>();
+const latestByType = new Map<string, AnyContract>();
+
+export function defineEvent<T extends string, S extends z.ZodType>(
+  type: T,
+  version: number,
+  topic: string,
+  schema: S,
+  upcastFrom?: (previousPayload: unknown) => z.input<S>,
+): EventContract<T, z.output<S>> {
+  const contract = { type, version, topic, schema } as EventContract<T, z.output<S>>;
+  const versions = versionsByType.get(type) ?? new Map<number, RegisteredVersion>();
+  if (versions.has(version)) throw new Error(`event ${type} v${version} is defined twice`);
+  if (version > 1 && !upcastFrom) throw new Error(`event ${type} v${version} needs an upcaster from v${version - 1}`);
+  versions.set(version, { contract: contract as AnyContract, ...(upcastFrom ? { upcast: upcastFrom } : {}) });
+  versionsByType.set(type, versions);
+  const latest = latestByType.get(type);
+  if (!latest || latest.version < version) latestByType.set(type, contract as AnyContract);
+  return contract;
+}
+
+export type EventOf<C> = C extends EventContract<infer T, infer P> ? Envelope<T, P> : never;
+export type PayloadOf<C> = C extends EventContract<string, infer P> ? P : never;
+
+/** Builds an event and checks it against its contract (the produce-side check). */
+export function createEvent<T extends string, P>(
+  contract: EventContract<T, P>,
+  payload: P,
+  meta: EventMetadata,
+): Envelope<T, P> {
+  const latest = latestByType.get(contract.type);
+  if (latest && latest.version !== contract.version) {
+    throw new ContractViolation(`only the latest version (v${latest.version}) may be produced`, contract.type);
+  }
+  const parsed = contract.schema.safeParse(payload);
+  if (!parsed.success) throw new ContractViolation(describe(parsed.error), contract.type);
+  return envelopeOf(contract.type, contract.version, parsed.data, meta);
+}
+
+/** Serialises an event for the log, re-checking envelope and payload. */
+export function encodeEvent(event: Envelope): Buffer {
+  checkEvent(event);
+  return Buffer.from(JSON.stringify(event));
+}
+
+/**
+ * Parses a record value from the log (the consume-side check): envelope, known type, payload
+ * schema, then upcasting to the latest version.
+ */
+export function decodeEvent(value: Buffer | string | null): Envelope {
+  if (value === null) throw new ContractViolation('record has no value');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch {
+    throw new ContractViolation('record value is not JSON');
+  }
+  return checkEvent(raw);
+}
+
+function checkEvent(raw: unknown): Envelope {
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) throw new ContractViolation(`envelope: ${describe(envelope.error)}`);
+  const { type, version } = envelope.data;
+  const versions = versionsByType.get(type);
+  if (!versions) throw new ContractViolation(`unknown event type`, type);
+  const registered = versions.get(version);
+  if (!registered) throw new ContractViolation(`unknown version ${version}`, type);
+  const parsed = registered.contract.schema.safeParse(envelope.data.payload);
+  if (!parsed.success) throw new ContractViolation(`v${version}: ${describe(parsed.error)}`, type);
+
+  let payload: unknown = parsed.data;
+  let current = version;
+  const latest = latestByType.get(type)!;
+  while (current < latest.version) {
+    const next = versions.get(current + 1)!;
+    const upcasted = next.contract.schema.safeParse(next.upcast!(payload));
+    if (!upcasted.success) throw new ContractViolation(`upcast to v${current + 1}: ${describe(upcasted.error)}`, type);
+    payload = upcasted.data;
+    current += 1;
+  }
+  return { ...(envelope.data as Envelope), version: current, payload };
+}
+
+/** The topic an event type is published to. */
+export function topicOf(event: Pick<Envelope, 'type'>): string {
+  const contract = latestByType.get(event.type);
+  if (!contract) throw new ContractViolation('unknown event type', event.type);
+  return contract.topic;
+}
+
+/** Narrows a decoded event to one contract. */
+export function isEvent<T extends string, P>(event: Envelope, contract: EventContract<T, P>): event is Envelope<T, P> {
+  return event.type === contract.type;
+}
+
+/** Every registered version, for golden-fixture tests and documentation. */
+export function registeredEvents(): { type: string; version: number; topic: string }[] {
+  return [...versionsByType.values()].flatMap((versions) =>
+    [...versions.values()].map(({ contract }) => ({ type: contract.type, version: contract.version, topic: contract.topic })),
+  );
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}

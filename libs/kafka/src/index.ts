@@ -1,0 +1,7 @@
+export { createKafka, type KafkaOptions } from './client';
+export { createEventProducer, type EventProducer } from './producer';
+export { runProjection, type ConsumedEvent, type ProjectionOptions, type RunningProjection, type RetryPolicy } from './projection';
+export {
+  pgProjectionDatabase, prismaProjectionDatabase, type ProjectionDatabase, type SqlExecutor, type PrismaLike, type PrismaRawSql,
+} from './projection-database';
+export { isTransient } from './errors';

@@ -1,0 +1,214 @@
+import type { Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contracts';
+import type { Logger } from '@hearth/runtime';
+import { isTransient } from './errors';
+import { checkpoints, type ProjectionDatabase } from './projection-database';
+
+/** An event read from the log, with where it was read from. */
+export interface ConsumedEvent {
+  event: Envelope;
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export interface ProjectionOptions<Tx> {
+  kafka: Kafka;
+  /** Consumer group id and checkpoint owner, e.g. `archive`. */
+  name: string;
+  topics: string[];
+  database: ProjectionDatabase<Tx>;
+  /**
+   * Applies a batch of events inside the transaction that will also record the checkpoint.
+   * Must be deterministic, so a rebuild from offset 0 gives the same projection.
+   */
+  apply(events: ConsumedEvent[], tx: Tx): Promise<void>;
+  /** Called after the transaction committed (e.g. to tell live sessions); never re-run on replay. */
+  afterCommit?(events: ConsumedEvent[]): Promise<void> | void;
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** kafkajs session timeout; tests shorten it. */
+  sessionTimeoutMs?: number;
+  /** Upper bound of one fetched batch per partition, and so of one transaction (default 1 MiB). */
+  maxBatchBytes?: number;
+}
+
+export interface RetryPolicy {
+  /** Attempts for an error that is not known to be transient before the record is dead-lettered. */
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface RunningProjection {
+  /** True once the consumer has joined its group and has partitions assigned (readiness). */
+  isJoined(): boolean;
+  /** Stops fetching, finishes the batch in hand, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
+
+/**
+ * Runs a projection: consumes its topics and applies each batch in one database transaction
+ * together with the checkpoint (next offset per partition). After a restart or a rebalance it
+ * resumes from the checkpoint in its own database, not from Kafka's committed offsets (which are
+ * committed too, but only as a hint for tooling): a projection dropped for a rebuild starts
+ * again at offset 0 even though the group has committed offsets.
+ *
+ * Failures: transient ones (database briefly unreachable) are retried with backoff without
+ * limit — the partition waits rather than losing events. Anything else (an event that breaks its
+ * contract, a bug) is isolated to the one record that causes it, which goes to the dead-letter
+ * topic with the reason, and the partition moves on.
+ */
+export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise<RunningProjection> {
+  const { kafka, name, database, logger } = options;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const consumer: Consumer = kafka.consumer({
+    groupId: name,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+    allowAutoTopicCreation: true,
+    maxBytesPerPartition: options.maxBatchBytes ?? 1024 * 1024,
+  });
+  const deadLetters: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await Promise.all([consumer.connect(), deadLetters.connect()]);
+
+  let joined = false;
+  // Next offset to apply per partition, loaded from the database on first sight after each join.
+  let positions = new Map<string, bigint>();
+  const seeked = new Set<string>();
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+    positions = new Map();
+    seeked.clear();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
+    logger.error({ err: payload.error, restart: payload.restart }, 'projection consumer crashed');
+  });
+
+  for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: true });
+
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const tp = `${batch.topic}:${batch.partition}`;
+      let next = positions.get(tp);
+      if (next === undefined) {
+        next = (await withTransientRetry(() => checkpoints.load(database.read, name, batch.topic, batch.partition), retry, logger)) ?? 0n;
+        positions.set(tp, next);
+        const first = BigInt(batch.firstOffset() ?? batch.highWatermark);
+        // Kafka's group offset is ahead of our database (the projection was dropped for a
+        // rebuild): go back to our checkpoint. Only once per assignment: if retention removed
+        // those offsets, the fetch restarts at the earliest one still there.
+        if (first > next && !seeked.has(tp)) {
+          seeked.add(tp);
+          logger.info({ topic: batch.topic, partition: batch.partition, from: next.toString() }, 'resuming from the projection checkpoint');
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: next.toString() });
+          return;
+        }
+      }
+      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next!);
+      if (fresh.length === 0 || !isRunning() || isStale()) return;
+      const newNext = await applyBatch(fresh, batch);
+      positions.set(tp, newNext);
+      resolveOffset(fresh[fresh.length - 1]!.offset);
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: newNext.toString() }]);
+      await heartbeat();
+    },
+  });
+
+  async function applyBatch(messages: KafkaMessage[], batch: Batch): Promise<bigint> {
+    const decoded: ConsumedEvent[] = [];
+    const rejected: { message: KafkaMessage; reason: string }[] = [];
+    for (const message of messages) {
+      try {
+        decoded.push({ event: decodeEvent(message.value), topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
+      } catch (error) {
+        rejected.push({ message, reason: (error as Error).message });
+      }
+    }
+    const nextOffset = BigInt(messages[messages.length - 1]!.offset) + 1n;
+    for (const { message, reason } of rejected) await deadLetter(batch, message, reason);
+
+    try {
+      await withRetry(() => commit(decoded, batch, nextOffset), retry, logger);
+      if (decoded.length > 0) await options.afterCommit?.(decoded);
+      return nextOffset;
+    } catch (error) {
+      logger.warn({ err: error, topic: batch.topic, partition: batch.partition, events: decoded.length },
+        'batch failed; applying its events one by one to isolate the cause');
+    }
+    // One by one: the record that fails again goes to the dead-letter topic, the rest apply.
+    for (const consumed of decoded) {
+      const after = consumed.offset + 1n;
+      try {
+        await withRetry(() => commit([consumed], batch, after), retry, logger);
+        await options.afterCommit?.([consumed]);
+      } catch (error) {
+        const message = messages.find((m) => BigInt(m.offset) === consumed.offset)!;
+        await deadLetter(batch, message, `${name} could not apply ${consumed.event.type}: ${(error as Error).message}`);
+        await withTransientRetry(() => database.transaction((tx) =>
+          checkpoints.save(database.sql(tx), name, batch.topic, batch.partition, after)), retry, logger);
+      }
+    }
+    return nextOffset;
+  }
+
+  function commit(events: ConsumedEvent[], batch: Batch, nextOffset: bigint): Promise<void> {
+    return database.transaction(async (tx) => {
+      if (events.length > 0) await options.apply(events, tx);
+      await checkpoints.save(database.sql(tx), name, batch.topic, batch.partition, nextOffset);
+    });
+  }
+
+  async function deadLetter(batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
+    logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason }, 'event sent to the dead-letter topic');
+    await withTransientRetry(() => deadLetters.send({
+      topic: topicNames.deadLetter,
+      acks: -1,
+      messages: [{
+        key: `${batch.topic}/${batch.partition}/${message.offset}`,
+        value: message.value,
+        headers: {
+          'hearth-dlq-consumer': name,
+          'hearth-dlq-reason': reason.slice(0, 1000),
+          'hearth-dlq-topic': batch.topic,
+          'hearth-dlq-partition': String(batch.partition),
+          'hearth-dlq-offset': message.offset,
+        },
+      }],
+    }), retry, logger);
+  }
+
+  return {
+    isJoined: () => joined,
+    async stop() {
+      await consumer.disconnect();
+      await deadLetters.disconnect();
+      joined = false;
+    },
+  };
+}
+
+/** Retries transient errors without limit and anything else `attempts` times, with jittered backoff. */
+async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy, logger: Logger): Promise<T> {
+  for (let attempt = 1, failures = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const transient = isTransient(error);
+      if (!transient) failures++;
+      if (!transient && failures >= policy.attempts) throw error;
+      const delay = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt - 1, 10));
+      logger.warn({ err: error, attempt, transient, delayMs: delay }, 'retrying after a failure');
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+    }
+  }
+}
+
+function withTransientRetry<T>(work: () => Promise<T>, policy: RetryPolicy, logger: Logger): Promise<T> {
+  return withRetry(work, { ...policy, attempts: 1 }, logger);
+}

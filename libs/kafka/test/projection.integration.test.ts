@@ -1,0 +1,145 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { AccountCreated, ContractViolation, createEvent, isEvent, topics } from '@hearth/contracts';
+import { createLogger } from '@hearth/runtime';
+import { startBroker, startPostgres, type RunningBroker, type TestPostgres } from '@hearth/testing';
+import { createEventProducer, createKafka, pgProjectionDatabase, runProjection, type EventProducer } from '../src';
+
+const logger = createLogger('projection-test', 'silent');
+let broker: RunningBroker;
+let postgres: TestPostgres;
+let producer: EventProducer;
+
+const CHECKPOINT_TABLE = `CREATE TABLE consumer_checkpoints (consumer text, topic text, partition int, next_offset bigint NOT NULL,
+  PRIMARY KEY (consumer, topic, partition))`;
+
+before(async () => {
+  [broker, postgres] = await Promise.all([startBroker(), startPostgres()]);
+  producer = await createEventProducer(createKafka({ brokers: broker.brokers, clientId: 'test-producer', logger }));
+});
+
+after(async () => {
+  await producer?.disconnect();
+  await Promise.all([broker?.stop(), postgres?.stop()]);
+});
+
+const accountCreated = (n: number, prefix = 'user') =>
+  createEvent(AccountCreated, { account: `${prefix}${n}@localhost` }, { key: `${prefix}${n}@localhost`, producer: 'test' });
+
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('an event produced through the contracts is consumed with its schema checked, and a broken one goes to the dead-letter topic', async () => {
+  const pool = new Pool({ connectionString: await postgres.freshDatabase('contracts') });
+  await pool.query(CHECKPOINT_TABLE);
+  await pool.query('CREATE TABLE accounts (account text PRIMARY KEY)');
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'contracts-test', logger });
+
+  // The produce-side check: a payload that breaks its contract never reaches the log.
+  assert.throws(() => createEvent(AccountCreated, { account: 'not a jid' }, { key: 'x', producer: 'test' }), ContractViolation);
+
+  await producer.publish(accountCreated(1));
+  // Something that bypassed the contracts (another producer, a bug) — raw bytes on the topic.
+  const raw = kafka.producer();
+  await raw.connect();
+  await raw.send({ topic: topics.accounts, acks: -1, messages: [{ key: 'bad', value: '{"type":"AccountCreated","payload":{}}' }] });
+  await raw.disconnect();
+  await producer.publish(accountCreated(2));
+
+  const projection = await runProjection({
+    kafka, name: 'accounts-view', topics: [topics.accounts], database: pgProjectionDatabase(pool), logger, sessionTimeoutMs: 6_000,
+    async apply(events, tx) {
+      for (const { event } of events) {
+        if (isEvent(event, AccountCreated)) await tx.query('INSERT INTO accounts VALUES ($1)', [event.payload.account]);
+      }
+    },
+  });
+  try {
+    await eventually(async () => (await pool.query('SELECT count(*)::int AS n FROM accounts')).rows[0].n === 2, 'two accounts');
+    const { rows } = await pool.query('SELECT account FROM accounts ORDER BY account');
+    assert.deepEqual(rows.map((r) => r.account), ['user1@localhost', 'user2@localhost']);
+
+    const dead = await readAll(kafka, topics.deadLetter, 1);
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.key, `${topics.accounts}/0/1`);
+    assert.match(dead[0]!.headers['hearth-dlq-reason']!, /envelope/);
+    assert.equal(dead[0]!.headers['hearth-dlq-consumer'], 'accounts-view');
+  } finally {
+    await projection.stop();
+    await pool.end();
+  }
+});
+
+test('a projection killed with SIGKILL mid-stream and restarted applies every event exactly once', async () => {
+  const databaseUrl = await postgres.freshDatabase('killed');
+  const pool = new Pool({ connectionString: databaseUrl });
+  await pool.query(CHECKPOINT_TABLE);
+  await pool.query('CREATE TABLE applied (event_id uuid NOT NULL, n int NOT NULL)');
+  await pool.query('CREATE TABLE totals (sum bigint NOT NULL, count int NOT NULL)');
+  await pool.query('INSERT INTO totals VALUES (0, 0)');
+
+  const total = 3_000;
+  for (let start = 1; start <= total; start += 100) {
+    await producer.publish(Array.from({ length: 100 }, (_, i) => accountCreated(start + i, 'counted')));
+  }
+  const applied = async () => (await pool.query('SELECT count(*)::int AS n FROM applied')).rows[0].n as number;
+
+  let child = startProjectionProcess(databaseUrl);
+  try {
+    await eventually(async () => (await applied()) >= 300, 'the first events to be applied');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const atKill = await applied();
+    assert.ok(atKill < total, 'the kill landed mid-stream');
+
+    child = startProjectionProcess(databaseUrl);
+    await eventually(async () => (await applied()) >= total, 'every event to be applied', 60_000);
+    // Give a duplicate, if there were one, time to show up.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const rows = (await pool.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_ids, sum(n)::bigint AS sum FROM applied')).rows[0];
+    const totals = (await pool.query('SELECT sum, count FROM totals')).rows[0];
+    const expectedSum = String((total * (total + 1)) / 2);
+    assert.equal(rows.n, total, 'row count');
+    assert.equal(rows.distinct_ids, total, 'no event applied twice');
+    assert.equal(String(rows.sum), expectedSum, 'checksum of applied rows');
+    assert.equal(String(totals.sum), expectedSum, 'checksum of the running total');
+    assert.equal(totals.count, total);
+  } finally {
+    child.kill('SIGKILL');
+    await pool.end();
+  }
+});
+
+function startProjectionProcess(databaseUrl: string): ChildProcess {
+  const child = spawn(process.execPath, [join(__dirname, 'fixtures/account-count-projection.js')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: broker.brokers.join(',') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return child;
+}
+
+async function readAll(kafka: ReturnType<typeof createKafka>, topic: string, expected: number) {
+  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const records: { key: string; headers: Record<string, string> }[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      records.push({ key: String(message.key), headers });
+    },
+  });
+  await eventually(async () => records.length >= expected, `${expected} records on ${topic}`);
+  await consumer.disconnect();
+  return records;
+}
