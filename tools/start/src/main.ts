@@ -165,7 +165,7 @@ async function waitUntilReady(service: ServiceDefinition): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !stopping) {
     try {
-      const response = await fetch(`http://127.0.0.1:${service.httpPort}/readyz`);
+      const response = await fetch(`http://127.0.0.1:${service.httpPort}${service.readinessPath}`);
       if (response.ok) return;
     } catch {
       /* not listening yet */
@@ -179,11 +179,12 @@ async function provisionDemoUsers(adminToken: string): Promise<void> {
   const domain = config.HEARTH_DOMAINS.split(',')[0]!.trim();
   for (const user of DEMO_USERS) {
     const response = await fetch(`http://127.0.0.1:5280/admin/users`, {
-      method: 'PUT',
+      method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ jid: `${user}@${domain}`, password: DEMO_PASSWORD }),
     });
-    if (!response.ok) logger.warn({ user, status: response.status }, 'could not provision a demo user');
+    // 409: the user exists from an earlier run.
+    if (!response.ok && response.status !== 409) logger.warn({ user, status: response.status }, 'could not provision a demo user');
   }
 }
 

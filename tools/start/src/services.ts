@@ -10,14 +10,17 @@ export interface ServiceDefinition {
   grpcPort?: number;
   /** Extra variables: ports of the XMPP endpoints and such. */
   env?: Record<string, string>;
+  /** What `npm start` polls before it calls the service started. */
+  readinessPath: string;
 }
 
 export const services: ServiceDefinition[] = [
-  { name: 'archive', database: 'hearth_archive', httpPort: 8081, grpcPort: 50051 },
-  { name: 'read-state', database: 'hearth_read_state', httpPort: 8082, grpcPort: 50052 },
-  { name: 'pubsub', database: 'hearth_pubsub', httpPort: 8083, grpcPort: 50053 },
-  { name: 'push', database: 'hearth_push', httpPort: 8084, grpcPort: 50054 },
-  { name: 'gateway', database: 'hearth_gateway', httpPort: 5280 },
+  { name: 'archive', database: 'hearth_archive', httpPort: 8081, grpcPort: 50051, readinessPath: '/readyz' },
+  { name: 'read-state', database: 'hearth_read_state', httpPort: 8082, grpcPort: 50052, readinessPath: '/readyz' },
+  { name: 'pubsub', database: 'hearth_pubsub', httpPort: 8083, grpcPort: 50053, readinessPath: '/readyz' },
+  { name: 'push', database: 'hearth_push', httpPort: 8084, grpcPort: 50054, readinessPath: '/readyz' },
+  // The gateway hosts Nest itself (it shares its HTTP server with the WebSocket endpoint) and has only /healthz so far.
+  { name: 'gateway', database: 'hearth_gateway', httpPort: 5280, env: { HEARTH_GATEWAY_HTTP_PORT: '5280' }, readinessPath: '/healthz' },
 ];
 
 export const DEFAULT_BROKER_PORT = 9092;

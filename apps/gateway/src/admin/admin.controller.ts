@@ -5,7 +5,7 @@ import { issueDevelopmentToken } from '../auth/token-verifier';
 import { GATEWAY_RUNTIME, type GatewayRuntime } from '../gateway-runtime';
 import { AdminTokenGuard } from './admin-token.guard';
 
-const password = z.string().min(8, 'at least 8 characters').max(1024);
+const password = z.string().min(6, 'at least 6 characters').max(1024);
 const createUser = z.object({ jid: z.string().min(3), password });
 const setPassword = z.object({ password });
 const issueToken = z.object({ jid: z.string().min(3), ttlSeconds: z.number().int().min(1).max(30 * 86_400).default(3600) });
