@@ -17,6 +17,8 @@ import { PrismaRosterStore } from './roster/prisma-roster-store';
 import type { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { InMemoryRosterStore, type RosterStore } from './roster/roster-store';
+import { defaultInstanceId, KafkaEventLog, UnconfiguredEventLog } from './log/event-log';
+import { connectBackingServices } from './services/backing-services';
 import { loadCertificate, secureContext } from './tls/certificates';
 import { createXmppCore, type XmppCore } from './xmpp-core';
 import { XmppServerService } from './xmpp-server.service';
@@ -90,7 +92,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger, stores
   const context = secureContext(certificate);
   const store = stores ?? (await openStores(config, logger));
   const relay = await startRelay(config, logger, store.accounts);
-  const core = createXmppCore(config, logger, store, softwareVersion());
+  const log = config.HEARTH_KAFKA_BROKERS.length > 0
+    ? new KafkaEventLog({
+      brokers: config.HEARTH_KAFKA_BROKERS,
+      instanceId: config.HEARTH_GATEWAY_INSTANCE_ID ?? defaultInstanceId(),
+      lingerMs: config.HEARTH_GATEWAY_APPEND_LINGER_MS,
+      maxBatch: config.HEARTH_GATEWAY_APPEND_MAX_BATCH,
+      appendTimeoutMs: config.HEARTH_GATEWAY_APPEND_TIMEOUT_MS,
+      logger,
+    })
+    : new UnconfiguredEventLog();
+  const services = connectBackingServices(config);
+  const core = createXmppCore(config, logger, { stores: store, log, services, softwareVersion: softwareVersion() });
+  // Modules registered their live-event handlers; join the log before accepting anyone.
+  if (log instanceof KafkaEventLog) await log.start();
 
   const app = await NestFactory.create(GatewayModule.forRoot({ config, logger, core }, { cert: certificate.cert, key: certificate.key, context }), new ExpressAdapter(), {
     logger: new NestLogger(logger),
@@ -114,7 +129,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, stores
     http: (http.address() as AddressInfo).port,
     https: (https.address() as AddressInfo).port,
   };
-  logger.info({ ...ports, domains: config.HEARTH_DOMAINS, certFile: certificate.certFile }, 'gateway listening');
+  logger.info({ ...ports, domains: config.HEARTH_DOMAINS, certFile: certificate.certFile, instanceId: log.instanceId }, 'gateway listening');
 
   let closing: Promise<void> | null = null;
   return {
@@ -126,6 +141,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, stores
         https.close();
         https.closeAllConnections();
         await app.close();
+        if (log instanceof KafkaEventLog) await log.stop();
+        services.close();
         await relay?.stop();
         await store.close();
       })()),

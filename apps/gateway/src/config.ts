@@ -28,6 +28,18 @@ export const gatewayConfigSchema = z.object({
   HEARTH_JWT_AUTO_CREATE_ACCOUNTS: env.flag(false),
   DATABASE_URL: z.string().min(1).optional(),
   HEARTH_KAFKA_BROKERS: z.string().optional().transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
+  /** This process in session events and its consumer group; unique per process by default. */
+  HEARTH_GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (at most 64)').optional(),
+  /** Appends arriving within this window go to the broker in one batch; each is still acknowledged on its own. */
+  HEARTH_GATEWAY_APPEND_LINGER_MS: env.int(2, 0),
+  HEARTH_GATEWAY_APPEND_MAX_BATCH: env.int(500, 1),
+  /** An append not acknowledged by then is answered with a `wait` error (resource-constraint). */
+  HEARTH_GATEWAY_APPEND_TIMEOUT_MS: env.int(5_000, 100),
+  /** Backing services' gRPC addresses (host:port); a module whose service is not configured is off. */
+  HEARTH_ARCHIVE_GRPC_URL: z.string().min(1).optional(),
+  HEARTH_READ_STATE_GRPC_URL: z.string().min(1).optional(),
+  HEARTH_PUBSUB_GRPC_URL: z.string().min(1).optional(),
+  HEARTH_PUSH_GRPC_URL: z.string().min(1).optional(),
 
   // Limits (RFC 6120 §13.12 asks servers to bound resources per connection).
   HEARTH_GATEWAY_MAX_STANZA_BYTES: env.int(256 * 1024, 1024),

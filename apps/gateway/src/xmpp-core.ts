@@ -9,6 +9,7 @@ import type { SaslMechanism } from './auth/sasl-mechanism';
 import { decoyCredential } from './auth/scram';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
+import type { EventLog } from './log/event-log';
 import { bindModule } from './modules/bind.module';
 import { discoModule } from './modules/disco.module';
 import { messageModule } from './modules/message.module';
@@ -22,6 +23,7 @@ import { starttlsModule } from './modules/starttls.module';
 import { versionModule } from './modules/version.module';
 import { Router } from './router/router';
 import { RosterService } from './roster/roster.service';
+import type { BackingServices } from './services/backing-services';
 import type { RosterStore } from './roster/roster-store';
 import { SessionRegistry } from './sessions/session-registry';
 import type { Jid } from './xml/jid';
@@ -40,7 +42,14 @@ export interface XmppCore {
 }
 
 /** Wires the XMPP side together in one explicit place (as xmpp.js's client factory does). */
-export function createXmppCore(config: GatewayConfig, logger: Logger, stores: { accounts: AccountStore; rosters: RosterStore }, softwareVersion: string): XmppCore {
+export interface XmppCoreDependencies {
+  stores: { accounts: AccountStore; rosters: RosterStore };
+  log: EventLog;
+  services: BackingServices;
+  softwareVersion: string;
+}
+
+export function createXmppCore(config: GatewayConfig, logger: Logger, { stores, log, services, softwareVersion }: XmppCoreDependencies): XmppCore {
   const domains = new Set(config.HEARTH_DOMAINS.map((d) => d.toLowerCase()));
   const sessions = new SessionRegistry();
   const router = new Router(logger, {
@@ -80,7 +89,7 @@ export function createXmppCore(config: GatewayConfig, logger: Logger, stores: { 
     );
   }
 
-  const context = { router, sessions, accounts: stores.accounts, roster, mechanisms, config, logger, softwareVersion };
+  const context = { router, sessions, accounts: stores.accounts, roster, mechanisms, config, logger, softwareVersion, log, services };
   for (const module of MODULES) module.setup(context);
   return { router, sessions, accounts, roster, tokenVerifier };
 }

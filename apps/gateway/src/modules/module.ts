@@ -2,8 +2,10 @@ import type { Logger } from '@hearth/runtime';
 import type { AccountStore } from '../accounts/account-store';
 import type { SaslMechanism } from '../auth/sasl-mechanism';
 import type { GatewayConfig } from '../config';
+import type { EventLog } from '../log/event-log';
 import type { Router } from '../router/router';
 import type { RosterService } from '../roster/roster.service';
+import type { BackingServices } from '../services/backing-services';
 import type { SessionRegistry } from '../sessions/session-registry';
 
 /** What a module gets: the router to register on, and the gateway's shared components. */
@@ -15,6 +17,10 @@ export interface ModuleContext {
   mechanisms: readonly SaslMechanism[];
   config: GatewayConfig;
   logger: Logger;
+  /** Append events (commands become facts) and hear live events from every gateway. */
+  log: EventLog;
+  /** gRPC clients of the archive, read-state, pubsub and push services, where configured. */
+  services: BackingServices;
   softwareVersion: string;
 }
 

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Consumer, Kafka } from 'kafkajs';
+import { decodeEvent, isEvent, topicOf, type Envelope, type EventContract, type EventOf } from '@hearth/contracts';
+import { createEventProducer, createKafka, type EventProducer } from '@hearth/kafka';
+import type { Logger } from '@hearth/runtime';
+
+/** The log could not take the event in time: the caller answers with a `wait` error (resource-constraint). */
+export class LogUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`the event log is unavailable: ${reason}`);
+    this.name = 'LogUnavailableError';
+  }
+}
+
+export type EventHandler<C> = (event: EventOf<C>) => void | Promise<void>;
+
+/**
+ * The gateway's two ends of the log. `append` is how a command becomes a fact (acks = -1, then
+ * and only then the caller acknowledges). `on` is how this gateway hears what happened anywhere
+ * (a message accepted by another gateway, an unread count that changed, a pubsub notification):
+ * every gateway instance reads every subscribed topic with its own consumer group and delivers
+ * to the sessions it holds.
+ */
+export interface EventLog {
+  /** This process's identity in session events and consumer group names. */
+  readonly instanceId: string;
+  /**
+   * Appends one event; events appended together are sent in one batch. Resolves once every
+   * in-sync replica has it; rejects with LogUnavailableError when that does not happen in time.
+   */
+  append(event: Envelope): Promise<void>;
+  /** Registers a handler for live events of one type; call during module setup, before `start`. */
+  on<T extends string, P>(contract: EventContract<T, P>, handler: EventHandler<EventContract<T, P>>): void;
+}
+
+export interface LogOptions {
+  brokers: string[];
+  instanceId: string;
+  /** How long appends wait to be grouped into one batch (kafkajs does no batching of its own). */
+  lingerMs: number;
+  maxBatch: number;
+  appendTimeoutMs: number;
+  logger: Logger;
+}
+
+export function defaultInstanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+interface PendingAppend {
+  event: Envelope;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** Handlers by event type, shared by both implementations. */
+class Handlers {
+  private readonly byType = new Map<string, { contract: EventContract<string, unknown>; handlers: EventHandler<never>[] }>();
+
+  add<T extends string, P>(contract: EventContract<T, P>, handler: EventHandler<EventContract<T, P>>): void {
+    const entry = this.byType.get(contract.type) ?? { contract: contract as EventContract<string, unknown>, handlers: [] };
+    entry.handlers.push(handler as EventHandler<never>);
+    this.byType.set(contract.type, entry);
+  }
+
+  topics(): string[] {
+    return [...new Set([...this.byType.values()].map(({ contract }) => topicOf(contract)))];
+  }
+
+  async dispatch(event: Envelope, logger: Logger): Promise<void> {
+    const entry = this.byType.get(event.type);
+    if (!entry || !isEvent(event, entry.contract)) return;
+    for (const handler of entry.handlers) {
+      try {
+        await (handler as EventHandler<EventContract<string, unknown>>)(event as EventOf<EventContract<string, unknown>>);
+      } catch (error) {
+        // A delivery that fails for one session must not stop delivery to everyone else.
+        logger.error({ err: error, type: event.type, id: event.id }, 'live event handler failed');
+      }
+    }
+  }
+}
+
+/** The log on a Kafka cluster (or apps/broker). */
+export class KafkaEventLog implements EventLog {
+  readonly instanceId: string;
+  private readonly kafka: Kafka;
+  private readonly handlers = new Handlers();
+  private producer: EventProducer | null = null;
+  private consumer: Consumer | null = null;
+  private pending: PendingAppend[] = [];
+  private flushing = false;
+  private lingerTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: LogOptions) {
+    this.instanceId = options.instanceId;
+    this.kafka = createKafka({ brokers: options.brokers, clientId: `hearth-gateway-${options.instanceId}`, logger: options.logger });
+  }
+
+  on<T extends string, P>(contract: EventContract<T, P>, handler: EventHandler<EventContract<T, P>>): void {
+    if (this.consumer) throw new Error('register live event handlers before the log starts');
+    this.handlers.add(contract, handler);
+  }
+
+  /**
+   * Connects the producer and, when modules asked for live events, joins a consumer group of
+   * this instance alone, starting at the end of each topic. Resolves once the group is joined, so
+   * nothing appended after start-up is missed.
+   */
+  async start(): Promise<void> {
+    this.producer = await createEventProducer(this.kafka);
+    const topics = this.handlers.topics();
+    if (topics.length === 0) return;
+    const consumer = this.kafka.consumer({ groupId: `hearth-gateway-${this.instanceId}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 100 });
+    this.consumer = consumer;
+    await consumer.connect();
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        let event: Envelope;
+        try {
+          event = decodeEvent(message.value);
+        } catch (error) {
+          // The projections dead-letter bad records; a gateway only skips them.
+          this.options.logger.warn({ err: error }, 'skipping an undecodable event');
+          return;
+        }
+        await this.handlers.dispatch(event, this.options.logger);
+      },
+    });
+    await joined;
+  }
+
+  append(event: Envelope): Promise<void> {
+    if (!this.producer) return Promise.reject(new LogUnavailableError('not connected'));
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new LogUnavailableError(`no acknowledgement within ${this.options.appendTimeoutMs} ms`));
+      }, this.options.appendTimeoutMs);
+      this.pending.push({
+        event,
+        resolve: () => { clearTimeout(timer); if (!settled) resolve(); },
+        reject: (error) => { clearTimeout(timer); if (!settled) reject(error); },
+      });
+      if (this.pending.length >= this.options.maxBatch) void this.flush();
+      else this.lingerTimer ??= setTimeout(() => void this.flush(), this.options.lingerMs);
+    });
+  }
+
+  /** One send in flight at a time; what arrives meanwhile forms the next batch. */
+  private async flush(): Promise<void> {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0, this.options.maxBatch);
+    try {
+      await this.producer!.publish(batch.map((p) => p.event));
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      this.options.logger.error({ err: error, events: batch.length }, 'append failed');
+      const failure = error instanceof Error && error.name === 'ContractViolation' ? error : new LogUnavailableError(String((error as Error).message ?? error));
+      for (const p of batch) p.reject(failure);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) void this.flush();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.flush();
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+}
+
+/** No brokers configured (a development gateway on its own): nothing can be appended. */
+export class UnconfiguredEventLog implements EventLog {
+  readonly instanceId = defaultInstanceId();
+  on(): void {}
+  append(): Promise<void> {
+    return Promise.reject(new LogUnavailableError('HEARTH_KAFKA_BROKERS is not set'));
+  }
+}
