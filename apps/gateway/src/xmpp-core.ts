@@ -16,6 +16,7 @@ import { messageModule } from './modules/message.module';
 import type { GatewayModule } from './modules/module';
 import { pingModule } from './modules/ping.module';
 import { presenceModule } from './modules/presence.module';
+import { pushModule } from './modules/push/push.module';
 import { rosterModule } from './modules/roster.module';
 import { saslModule } from './modules/sasl.module';
 import { sessionModule } from './modules/session.module';
@@ -30,7 +31,7 @@ import type { Jid } from './xml/jid';
 
 /** Modules in stream-feature order: STARTTLS, SASL, bind, session, then stanza-level modules. */
 export const MODULES: readonly GatewayModule[] = [
-  starttlsModule, saslModule, bindModule, sessionModule, discoModule, pingModule, versionModule, rosterModule, presenceModule, messageModule,
+  starttlsModule, saslModule, bindModule, sessionModule, discoModule, pingModule, versionModule, rosterModule, presenceModule, messageModule, pushModule,
 ];
 
 export interface XmppCore {

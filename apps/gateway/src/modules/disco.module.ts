@@ -19,7 +19,8 @@ export const discoModule: GatewayModule = {
       if (node !== undefined) throw new StanzaError('item-not-found');
       if (target === 'account') throw new StanzaError('service-unavailable');
       if (target === 'self') {
-        return xml('query', NS.discoInfo, {}, xml('identity', NS.discoInfo, { category: 'account', type: 'registered' }));
+        return xml('query', NS.discoInfo, {}, xml('identity', NS.discoInfo, { category: 'account', type: 'registered' }),
+          ...[...router.accountFeatures].sort().map((feature) => xml('feature', NS.discoInfo, { var: feature })));
       }
       return xml('query', NS.discoInfo, {},
         xml('identity', NS.discoInfo, { category: 'server', type: 'im', name: 'Hearth' }),

@@ -47,6 +47,8 @@ const SWEEP_INTERVAL_MS = 1_000;
 export class Router implements ConnectionHost {
   readonly connections = new Set<C2SConnection>();
   readonly discoFeatures = new Set<string>();
+  /** Features of every account (its bare JID's disco#info), e.g. MAM and push (XEP-0313 §7, XEP-0357 §4). */
+  readonly accountFeatures = new Set<string>();
   private readonly negotiationHandlers = new Map<string, NegotiationHandler>();
   private readonly iqHandlers = new Map<string, IqHandler>();
   private readonly hooks: Record<string, StanzaHook[]> = { iq: [], message: [], presence: [] };
@@ -87,6 +89,10 @@ export class Router implements ConnectionHost {
 
   discoFeature(...features: string[]): void {
     for (const feature of features) this.discoFeatures.add(feature);
+  }
+
+  accountFeature(...features: string[]): void {
+    for (const feature of features) this.accountFeatures.add(feature);
   }
 
   onSessionEnded(listener: SessionListener): void {

@@ -23,6 +23,8 @@ export interface Stack {
   gatewayDatabaseUrl: string;
   gateways: GatewayProcess[];
   services: Partial<Record<BackingServiceName, RunningService>>;
+  /** Each backing service's database URL, for SQL checks of its projection. */
+  databases: Partial<Record<BackingServiceName, string>>;
   /** Environment a further gateway needs to join this stack (broker, database, gRPC URLs). */
   gatewayEnv: Record<string, string>;
   /** Logs a user in over TCP+STARTTLS to gateway `gateway` (default 0) with password `hearth`. */
@@ -61,12 +63,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       HEARTH_MODE: 'development',
     };
     const services: Stack['services'] = {};
+    const databases: Stack['databases'] = {};
     const grpcUrls: Record<string, string> = {};
     // Services call each other (push asks read-state for badges), so URLs of the earlier ones are passed on.
     for (const name of options.services ?? []) {
+      databases[name] = await postgres.freshDatabase(name.replace('-', '_'));
       const service = await startService({
         app: name,
-        env: { ...common, ...grpcUrls, DATABASE_URL: await postgres.freshDatabase(name.replace('-', '_')), ...options.serviceEnv?.[name] },
+        env: { ...common, ...grpcUrls, DATABASE_URL: databases[name], ...options.serviceEnv?.[name] },
       });
       started.push(service);
       services[name] = service;
@@ -89,7 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const jid of options.users ?? []) await gateways[0]!.createUser(jid, PASSWORD);
 
     return {
-      broker, postgres, gatewayDatabaseUrl, gateways, services, gatewayEnv, addGateway,
+      broker, postgres, gatewayDatabaseUrl, gateways, services, databases, gatewayEnv, addGateway,
       connect: (jid, { resource, gateway = 0 } = {}) => {
         const [local, domain] = jid.split('@') as [string, string];
         return connectXmpp({ service: `xmpp://127.0.0.1:${gateways[gateway]!.ports.c2s}`, domain, username: local, password: PASSWORD, mechanism: 'SCRAM-SHA-256', resource });
