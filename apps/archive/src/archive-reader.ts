@@ -43,7 +43,8 @@ export class ArchiveReader {
   async query(input: ArchiveQueryInput, rsm: RsmRequest | undefined, flipPage = false): Promise<ArchivePage> {
     const filter = parseFilter(input);
     const plan = planPage(rsm, this.config.HEARTH_ARCHIVE_MAX_PAGE);
-    const seqs = await this.positionsOf(filter.owner, [filter.afterId, filter.beforeId, plan.cursor]);
+    // XEP-0313 §4.1.3: an unknown id in `ids` is item-not-found too.
+    const seqs = await this.positionsOf(filter.owner, [filter.afterId, filter.beforeId, plan.cursor, ...(filter.ids ?? [])]);
     const conversation = filter.conversationId ? await this.conversation(filter.owner, filter.conversationId) : undefined;
 
     const where = ['owner = $1'];

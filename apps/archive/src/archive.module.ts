@@ -18,7 +18,7 @@ export class ArchiveModule {
       controllers: [ArchiveGrpcController, ArchiveHttpController],
       providers: [
         { provide: ARCHIVE_CONFIG, useValue: config },
-        { provide: ArchiveDatabase, useFactory: () => new ArchiveDatabase(config.DATABASE_URL) },
+        { provide: ArchiveDatabase, useFactory: () => new ArchiveDatabase(config.DATABASE_URL, config.HEARTH_ARCHIVE_DATABASE_POOL_SIZE) },
         ArchiveProjection, ArchiveReader, ArchiveLog, ArchivePreferencesService, RetentionScheduler, HttpAuth,
       ],
     };

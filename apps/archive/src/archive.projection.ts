@@ -3,13 +3,12 @@ import { Counter } from 'prom-client';
 import {
   AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
 } from '@hearth/contracts';
-import { createKafka, prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { createKafka, pgProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
-import { ArchiveDatabase } from './archive-database';
-import { ArchiveWriter } from './archive-writer';
+import { ArchiveDatabase, rawSql } from './archive-database';
+import { ArchiveWriter, type RawSql } from './archive-writer';
 import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
-import type { Prisma } from './generated/prisma/client';
 
 const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_total', help: 'Archive entries written (two per message: sender and recipient).' });
 
@@ -36,17 +35,20 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('database', () => this.database.isReachable());
     this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
-    this.running = await runProjection<Prisma.TransactionClient>({
+    this.running = await runProjection({
       kafka: createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger }),
       name: this.config.HEARTH_ARCHIVE_CONSUMER_GROUP,
       topics: this.config.HEARTH_ARCHIVE_TOPICS,
-      database: prismaProjectionDatabase(this.database),
+      database: pgProjectionDatabase(this.database.pool),
       logger: this.logger,
-      apply: (events, tx) => this.apply(events, tx),
+      // Larger batches mean fewer transactions, and a chat's several messages in one batch update
+      // its chat, conversation and tracker rows once.
+      maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
+      apply: (events, tx) => this.apply(events, rawSql(tx)),
     });
   }
 
-  private async apply(events: ConsumedEvent[], tx: Prisma.TransactionClient): Promise<void> {
+  private async apply(events: ConsumedEvent[], tx: RawSql): Promise<void> {
     // Consecutive messages are archived together: a constant number of statements per run.
     let messages: PayloadOf<typeof MessageAccepted>[] = [];
     const flush = async () => {

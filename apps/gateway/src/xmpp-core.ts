@@ -12,15 +12,20 @@ import type { GatewayConfig } from './config';
 import type { EventLog } from './log/event-log';
 import { bindModule } from './modules/bind.module';
 import { discoModule } from './modules/disco.module';
-import { messageModule } from './modules/message.module';
+import { messagingModule } from './modules/messaging/messaging.module';
+import type { MessageDedupeStore } from './modules/messaging/dedupe-store';
 import type { GatewayModule } from './modules/module';
 import { pingModule } from './modules/ping.module';
 import { presenceModule } from './modules/presence.module';
+import { pubsubModule } from './modules/pubsub/pubsub.module';
+import { mamModule } from './modules/mam/mam.module';
 import { pushModule } from './modules/push/push.module';
 import { rosterModule } from './modules/roster.module';
 import { saslModule } from './modules/sasl.module';
 import { sessionModule } from './modules/session.module';
+import { readMarkersModule } from './modules/read-markers/read-markers.module';
 import { starttlsModule } from './modules/starttls.module';
+import { streamManagementModule } from './modules/stream-management/stream-management.module';
 import { versionModule } from './modules/version.module';
 import { Router } from './router/router';
 import { RosterService } from './roster/roster.service';
@@ -31,7 +36,7 @@ import type { Jid } from './xml/jid';
 
 /** Modules in stream-feature order: STARTTLS, SASL, bind, session, then stanza-level modules. */
 export const MODULES: readonly GatewayModule[] = [
-  starttlsModule, saslModule, bindModule, sessionModule, discoModule, pingModule, versionModule, rosterModule, presenceModule, messageModule, pushModule,
+  starttlsModule, saslModule, bindModule, sessionModule, streamManagementModule, discoModule, pingModule, versionModule, rosterModule, pubsubModule, readMarkersModule, presenceModule, messagingModule, pushModule, mamModule,
 ];
 
 export interface XmppCore {
@@ -44,7 +49,7 @@ export interface XmppCore {
 
 /** Wires the XMPP side together in one explicit place (as xmpp.js's client factory does). */
 export interface XmppCoreDependencies {
-  stores: { accounts: AccountStore; rosters: RosterStore };
+  stores: { accounts: AccountStore; rosters: RosterStore; messageDedupe: MessageDedupeStore };
   log: EventLog;
   services: BackingServices;
   softwareVersion: string;
@@ -90,7 +95,7 @@ export function createXmppCore(config: GatewayConfig, logger: Logger, { stores, 
     );
   }
 
-  const context = { router, sessions, accounts: stores.accounts, roster, mechanisms, config, logger, softwareVersion, log, services };
+  const context = { router, sessions, accounts: stores.accounts, roster, mechanisms, config, logger, softwareVersion, log, services, messageDedupe: stores.messageDedupe };
   for (const module of MODULES) module.setup(context);
   return { router, sessions, accounts, roster, tokenVerifier };
 }

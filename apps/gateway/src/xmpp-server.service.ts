@@ -40,5 +40,6 @@ export class XmppServerService implements OnApplicationBootstrap, BeforeApplicat
     while (router.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const connection of router.connections) connection.transport.destroy();
     await closed;
+    await router.shutdownModules();
   }
 }

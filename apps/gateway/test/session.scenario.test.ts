@@ -66,7 +66,7 @@ describe('sessions: binding, disco, ping, version (RFC 6120 §7, XEP-0030, XEP-0
     const alice = await login('disco');
     const info = await alice.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'localhost');
     const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
-    assert.deepEqual(features, ['http://jabber.org/protocol/disco#info', 'http://jabber.org/protocol/disco#items', 'jabber:iq:version', 'urn:xmpp:ping']);
+    assert.deepEqual(features, ['http://jabber.org/protocol/disco#info', 'http://jabber.org/protocol/disco#items', 'jabber:iq:version', 'urn:xmpp:carbons:2', 'urn:xmpp:ping', 'urn:xmpp:receipts', 'urn:xmpp:sid:0']);
     assert.equal(info.getChild('query')!.getChild('identity')!.attrs.category, 'server');
     assert.equal((await alice.iq('get', xml('ping', { xmlns: 'urn:xmpp:ping' }), 'localhost')).attrs.type, 'result');
     const version = await alice.iq('get', xml('query', { xmlns: 'jabber:iq:version' }), 'localhost');

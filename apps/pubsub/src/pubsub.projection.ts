@@ -5,7 +5,6 @@ import {
 } from '@hearth/contracts';
 import { createKafka, prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
-import type { Kafka } from 'kafkajs';
 import type { Logger } from '@hearth/runtime';
 import { PUBSUB_CONFIG, settingsOf, type PubsubConfig } from './config';
 import { configurationFromForm, DEFAULT_SUBSCRIPTION_OPTIONS, subscriptionOptionsForm } from './domain';
@@ -42,7 +41,6 @@ export class PubsubProjection implements OnApplicationBootstrap, OnModuleDestroy
     this.readiness.register('database', () => this.database.isReachable());
     this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
     const kafka = createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'pubsub', logger: this.logger });
-    await this.rewindForRebuild(kafka);
     this.running = await runProjection<Prisma.TransactionClient>({
       kafka,
       name: PROJECTION_NAME,
@@ -136,32 +134,6 @@ export class PubsubProjection implements OnApplicationBootstrap, OnModuleDestroy
       column('service'), column('node'), column('itemId'), column('publisher'), column('payload'), column('publishedAt'), column('seq'));
     const nodes = new Map(list.map((r) => [JSON.stringify([r.service, r.node]), { service: r.service, node: r.node }]));
     await this.trimItems(tx, [...nodes.values()]);
-  }
-
-  /**
-   * A rebuild (an empty projection database) must consume from offset 0, but the consumer group's
-   * committed offsets are the previous database's, and runProjection seeks back to our checkpoint
-   * only when a partition delivers a batch: a partition with nothing new would never be replayed.
-   * So an empty projection first moves the group back to the earliest offsets.
-   */
-  private async rewindForRebuild(kafka: Kafka): Promise<void> {
-    const [{ n }] = await this.database.$queryRawUnsafe<[{ n: number }]>(
-      'SELECT count(*)::int AS n FROM consumer_checkpoints WHERE consumer = $1', PROJECTION_NAME);
-    if (n > 0) return;
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      if (!(await admin.listTopics()).includes(topics.pubsub)) return;
-      const committed = await admin.fetchOffsets({ groupId: PROJECTION_NAME, topics: [topics.pubsub] });
-      if (committed.every(({ partitions }) => partitions.every((p) => Number(p.offset) <= 0))) return;
-      this.logger.info({ topic: topics.pubsub }, 'empty projection: rewinding the consumer group to the earliest offsets to rebuild');
-      await admin.resetOffsets({ groupId: PROJECTION_NAME, topic: topics.pubsub, earliest: true }).catch((error: Error) => {
-        // Another replica is still consuming: it keeps the group's offsets; a full replay needs them all stopped.
-        this.logger.warn({ err: error }, 'could not rewind the consumer group: stop every pubsub replica for a full rebuild');
-      });
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   private maxItemsOf(configuration: Record<string, string | string[]>): number {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
-  AccountDeleted, isEvent, MessageAccepted, PubsubItemPublished, PushDeviceRegistered, PushDeviceUnregistered, SessionBound,
+  AccountDeleted, isCountable, isEvent, MessageAccepted, PubsubItemPublished, PushDeviceRegistered, PushDeviceUnregistered, SessionBound,
   SessionClosed, SessionHibernated, SessionResumed, topics, UnreadChanged, type Envelope, type PayloadOf,
 } from '@hearth/contracts';
 import { prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
@@ -8,7 +8,7 @@ import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { PUSH_CONFIG, type PushConfig } from './config';
 import { apnsIdOf } from './domain/name-based-id';
-import { badgeContent, isPushable, messageContent, pubsubContent, type ContentOptions, type PushContent } from './domain/notification';
+import { badgeContent, messageContent, pubsubContent, type ContentOptions, type PushContent } from './domain/notification';
 import type { Prisma } from './generated/prisma/client';
 import { ProjectionProgress } from './projection-progress';
 import { PushDatabase } from './push-database';
@@ -106,7 +106,8 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async applyMessage(event: Envelope<'MessageAccepted', Payload<typeof MessageAccepted>>, notify: boolean, tx: Tx): Promise<void> {
     const m = event.payload;
-    if (!notify || !isPushable(m)) return;
+    // Pushed: the messages that count as unread (one definition, in the contracts).
+    if (!notify || !isCountable(m)) return;
     const early = await tx.$queryRawUnsafe<{ total: number }[]>(
       'DELETE FROM push_early_unreads WHERE cause_id = $1 AND user_jid = $2 RETURNING total', event.id, m.recipient);
     const badge = early[0]?.total ?? null;

@@ -59,23 +59,6 @@ export class ReadStateLog implements OnModuleInit, OnModuleDestroy {
     return new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)]));
   }
 
-  /**
-   * Moves a consumer group's committed offsets back to the start of `topic`. Only possible while
-   * the group has no running member; returns false (and changes nothing) otherwise.
-   */
-  async resetGroupToEarliest(groupId: string, topic: string): Promise<boolean> {
-    if (!(await this.admin!.listTopics()).includes(topic)) return true;
-    const committed = await this.admin!.fetchOffsets({ groupId, topics: [topic] });
-    if (committed.every(({ partitions }) => partitions.every((p) => Number(p.offset) <= 0))) return true;
-    try {
-      await this.admin!.resetOffsets({ groupId, topic, earliest: true });
-      return true;
-    } catch (error) {
-      if (/no running instances/.test((error as Error).message)) return false;
-      throw error;
-    }
-  }
-
   async onModuleDestroy(): Promise<void> {
     await Promise.all([this.producer?.disconnect(), this.admin?.disconnect()]);
   }

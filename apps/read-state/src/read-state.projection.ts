@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
-  chatKeyOf, createEvent, decodeEvent, isEvent, MessageAccepted, ReadPointerMoved, topics, UnreadChanged,
+  chatKeyOf, createEvent, decodeEvent, isCountable, isEvent, MessageAccepted, ReadPointerMoved, topics, UnreadChanged,
   type Envelope, type PayloadOf,
 } from '@hearth/contracts';
 import { prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
-import { isCountable, unreadChangedId } from './domain/read-pointer';
+import { unreadChangedId } from './domain/read-pointer';
 import type { Prisma } from './generated/prisma/client';
 import { ProjectionProgress } from './projection-progress';
 import { ReadStateDatabase } from './read-state-database';
@@ -237,14 +237,6 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
     const started = await this.database.$queryRawUnsafe<unknown[]>(
       'SELECT 1 FROM consumer_checkpoints WHERE consumer = $1 LIMIT 1', PROJECTION_NAME);
     if (started.length === 0) {
-      // The group's committed offsets are the previous database's. runProjection seeks back to
-      // our checkpoint only when a partition delivers a batch, so a partition with nothing new
-      // would never be replayed: move the group back to the start first.
-      for (const topic of INPUT_TOPICS) {
-        if (!(await this.log.resetGroupToEarliest(PROJECTION_NAME, topic))) {
-          this.logger.warn({ topic }, 'rebuilding while another read-state replica is running: stop them all for a full replay');
-        }
-      }
       const ends = await Promise.all(INPUT_TOPICS.map(async (topic) => [topic, await this.log.endOffsets(topic)] as const));
       await this.database.$transaction(async (tx) => {
         await tx.$executeRawUnsafe('DELETE FROM replay_boundaries');

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
-  ContractViolation, createEvent, decodeEvent, defineEvent, encodeEvent, MessageAccepted, registeredEvents,
+  ContractViolation, createEvent, decodeEvent, defineEvent, encodeEvent, isCountable, MessageAccepted, registeredEvents, type PayloadOf,
 } from '../src';
 
 // Fixtures are read from the source tree: they are the published shapes, not build output.
@@ -52,3 +52,18 @@ test('an old version is upcast on read, so consumers only see the latest', () =>
 function createEventUnchecked(type: string, version: number, payload: unknown) {
   return { id: '00000000-0000-4000-8000-000000000001', type, version, occurredAt: new Date().toISOString(), key: 'k', producer: 'test', payload };
 }
+
+const accepted = (over: Partial<PayloadOf<typeof MessageAccepted>>): PayloadOf<typeof MessageAccepted> => ({
+  stanzaId: 's', chatKey: 'alice@localhost bob@localhost', sender: 'alice@localhost', senderFullJid: 'alice@localhost/web',
+  recipient: 'bob@localhost', to: 'bob@localhost', messageType: 'chat', body: 'hi', stanza: '<message/>',
+  acceptedAt: '2026-11-24T12:00:00.000Z', gateway: 'gw', ...over,
+});
+
+test('only messages with a body from someone else count as unread; markers, chat states, headlines and notes to oneself do not', () => {
+  assert.equal(isCountable(accepted({})), true);
+  assert.equal(isCountable(accepted({ messageType: 'normal' })), true);
+  assert.equal(isCountable(accepted({ body: undefined })), false);
+  assert.equal(isCountable(accepted({ body: '  ' })), false);
+  assert.equal(isCountable(accepted({ messageType: 'headline' })), false);
+  assert.equal(isCountable(accepted({ recipient: 'alice@localhost' })), false);
+});

@@ -1,2 +1,2 @@
 export { startEmbeddedPostgres, type EmbeddedPostgresOptions, type RunningPostgres } from './embedded-postgres';
-export { applyMigrations, ensureDatabase } from './migrations';
+export { applyMigrations, ensureDatabase, resetDatabase, META_SCHEMA } from './migrations';

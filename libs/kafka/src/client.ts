@@ -9,6 +9,7 @@ export interface KafkaOptions {
 
 /** One kafkajs client per process, logging through our structured logger. */
 export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka {
+  ignoreKafkajsNegativeTimeoutWarning();
   return new Kafka({
     clientId,
     brokers,
@@ -22,4 +23,27 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
     },
     retry: { initialRetryTime: 100, retries: 8 },
   });
+}
+
+let negativeTimeoutFilterInstalled = false;
+
+/**
+ * kafkajs 2.2.4's request queue (src/network/requestQueue/index.js, scheduleCheckPendingRequests)
+ * schedules `setTimeout(check, throttledUntil - Date.now())` even when it was never throttled
+ * (throttledUntil = -1) and nothing is pending: a delay of about minus the epoch. Node runs such a
+ * timer after 1 ms, which is harmless here, but since Node 23 also emits a TimeoutNegativeWarning
+ * on stderr (once per process: Node warns about the first negative timeout only, and kafkajs
+ * always gets there first, so a later one of our own would be hidden by Node either way). Only
+ * that warning, raised from that function, is dropped; every other warning reaches the process.
+ */
+function ignoreKafkajsNegativeTimeoutWarning(): void {
+  if (negativeTimeoutFilterInstalled) return;
+  negativeTimeoutFilterInstalled = true;
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const option = rest[0];
+    const type = typeof option === 'string' ? option : (option as { type?: string } | undefined)?.type;
+    if (type === 'TimeoutNegativeWarning' && /kafkajs[\\/]src[\\/]network[\\/]requestQueue/.test(new Error().stack ?? '')) return;
+    emitWarning(warning, ...rest);
+  }) as typeof process.emitWarning;
 }

@@ -54,7 +54,9 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayM
  * together with the checkpoint (next offset per partition). After a restart or a rebalance it
  * resumes from the checkpoint in its own database, not from Kafka's committed offsets (which are
  * committed too, but only as a hint for tooling): a projection dropped for a rebuild starts
- * again at offset 0 even though the group has committed offsets.
+ * again at offset 0 even though the group has committed offsets. The seek happens as soon as a
+ * partition is assigned, not when it next delivers a batch, so the rebuild of an idle topic starts
+ * at once.
  *
  * Failures: transient ones (database briefly unreachable) are retried with backoff without
  * limit — the partition waits rather than losing events. Anything else (an event that breaks its
@@ -75,13 +77,33 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   await Promise.all([consumer.connect(), deadLetters.connect()]);
 
   let joined = false;
-  // Next offset to apply per partition, loaded from the database on first sight after each join.
+  // Next offset to apply per partition: the checkpoint, loaded from the database (and sought to)
+  // when the partition is assigned, then advanced by each committed batch.
+  let checkpointLoads = new Map<string, Promise<bigint>>();
   let positions = new Map<string, bigint>();
   const seeked = new Set<string>();
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  const seekToCheckpoint = async (topic: string, partition: number): Promise<bigint> => {
+    const next = (await withTransientRetry(() => checkpoints.load(database.read, name, topic, partition), retry, logger)) ?? 0n;
+    logger.info({ topic, partition, from: next.toString() }, 'partition assigned: resuming from the projection checkpoint');
+    // kafkajs drops any fetch response for a partition with a pending seek, so nothing fetched
+    // from the group's committed offset is applied after this. If retention removed the offset,
+    // the fetch restarts at the earliest one still there (subscribed fromBeginning).
+    consumer.seek({ topic, partition, offset: next.toString() });
+    return next;
+  };
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     joined = true;
     positions = new Map();
     seeked.clear();
+    checkpointLoads = new Map();
+    for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+      for (const partition of partitions) {
+        const load = seekToCheckpoint(topic, partition);
+        // Awaited by the partition's first batch, which fails (and is retried by kafkajs) if this did.
+        load.catch((error: unknown) => logger.error({ err: error, topic, partition }, 'could not load the projection checkpoint'));
+        checkpointLoads.set(`${topic}:${partition}`, load);
+      }
+    }
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     joined = false;
@@ -97,15 +119,24 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       const tp = `${batch.topic}:${batch.partition}`;
       let next = positions.get(tp);
       if (next === undefined) {
-        next = (await withTransientRetry(() => checkpoints.load(database.read, name, batch.topic, batch.partition), retry, logger)) ?? 0n;
+        const loads = checkpointLoads;
+        let load = loads.get(tp);
+        if (load === undefined) loads.set(tp, (load = seekToCheckpoint(batch.topic, batch.partition)));
+        try {
+          next = await load;
+        } catch (error) {
+          loads.delete(tp);
+          throw error;
+        }
         positions.set(tp, next);
         const first = BigInt(batch.firstOffset() ?? batch.highWatermark);
-        // Kafka's group offset is ahead of our database (the projection was dropped for a
-        // rebuild): go back to our checkpoint. Only once per assignment: if retention removed
-        // those offsets, the fetch restarts at the earliest one still there.
+        // A batch fetched from Kafka's group offset before the seek took effect: the group is
+        // ahead of our database (the projection was dropped for a rebuild). Skip it and seek
+        // again. Only once per assignment: if retention removed those offsets, the fetch
+        // restarts at the earliest one still there, and that is where we continue.
         if (first > next && !seeked.has(tp)) {
           seeked.add(tp);
-          logger.info({ topic: batch.topic, partition: batch.partition, from: next.toString() }, 'resuming from the projection checkpoint');
+          positions.delete(tp);
           consumer.seek({ topic: batch.topic, partition: batch.partition, offset: next.toString() });
           return;
         }
@@ -135,26 +166,47 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
 
     try {
       await withRetry(() => commit(decoded, batch, nextOffset), retry, logger);
-      if (decoded.length > 0) await options.afterCommit?.(decoded);
-      return nextOffset;
     } catch (error) {
       logger.warn({ err: error, topic: batch.topic, partition: batch.partition, events: decoded.length },
         'batch failed; applying its events one by one to isolate the cause');
+      return applyOneByOne(decoded, messages, batch, nextOffset);
     }
-    // One by one: the record that fails again goes to the dead-letter topic, the rest apply.
+    await notifyCommitted(decoded);
+    return nextOffset;
+  }
+
+  /** One by one: the record that fails again goes to the dead-letter topic, the rest apply. */
+  async function applyOneByOne(decoded: ConsumedEvent[], messages: KafkaMessage[], batch: Batch, nextOffset: bigint): Promise<bigint> {
     for (const consumed of decoded) {
       const after = consumed.offset + 1n;
       try {
         await withRetry(() => commit([consumed], batch, after), retry, logger);
-        await options.afterCommit?.([consumed]);
       } catch (error) {
         const message = messages.find((m) => BigInt(m.offset) === consumed.offset)!;
         await deadLetter(batch, message, `${name} could not apply ${consumed.event.type}: ${(error as Error).message}`);
         await withTransientRetry(() => database.transaction((tx) =>
           checkpoints.save(database.sql(tx), name, batch.topic, batch.partition, after)), retry, logger);
+        continue;
       }
+      await notifyCommitted([consumed]);
     }
     return nextOffset;
+  }
+
+  /**
+   * afterCommit's side effects (telling live sessions) come after the commit and are not part of
+   * it: when they fail, the events stay applied and are not re-applied or dead-lettered, which
+   * would duplicate or lose what the transaction already recorded. Logged, and the stream moves on.
+   */
+  async function notifyCommitted(events: ConsumedEvent[]): Promise<void> {
+    if (events.length === 0 || !options.afterCommit) return;
+    try {
+      await options.afterCommit(events);
+    } catch (error) {
+      const first = events[0]!;
+      logger.error({ err: error, topic: first.topic, partition: first.partition, fromOffset: first.offset.toString(), events: events.length },
+        'afterCommit failed; the batch stays committed and is not applied again');
+    }
   }
 
   function commit(events: ConsumedEvent[], batch: Batch, nextOffset: bigint): Promise<void> {

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { exitWithSupervisor, type Logger } from '@hearth/runtime';
 import { ObservabilityController } from './observability.controller';
 import { PinoNestLogger } from './pino-nest-logger';
-import { Readiness } from './readiness';
+import { HealthDetails, Readiness } from './readiness';
 
 export const SERVICE_LOGGER = Symbol('SERVICE_LOGGER');
 
@@ -31,30 +31,40 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/**
+ * /healthz, /readyz and /metrics, the Readiness registry, HealthDetails and the service logger
+ * (SERVICE_LOGGER), for any Nest application. startService imports it; a service that hosts Nest
+ * itself (the gateway shares its HTTP server with the WebSocket endpoint) imports it into its own
+ * root module and calls collectServiceMetrics.
+ */
 @Global()
 @Module({})
-class ObservabilityModule {
+export class ObservabilityModule {
   static forService(logger: Logger): DynamicModule {
     return {
       module: ObservabilityModule,
       controllers: [ObservabilityController],
-      providers: [Readiness, { provide: SERVICE_LOGGER, useValue: logger }],
-      exports: [Readiness, SERVICE_LOGGER],
+      providers: [Readiness, HealthDetails, { provide: SERVICE_LOGGER, useValue: logger }],
+      exports: [Readiness, HealthDetails, SERVICE_LOGGER],
     };
   }
 }
 
 let defaultMetricsCollected = false;
 
+/** Process metrics (CPU, memory, event loop, GC) labelled with the service name; once per process. */
+export function collectServiceMetrics(service: string): void {
+  if (defaultMetricsCollected) return;
+  collectDefaultMetrics({ labels: { service } });
+  defaultMetricsCollected = true;
+}
+
 /**
  * Starts a service: its module plus /healthz, /readyz and /metrics on the HTTP port, an
  * optional gRPC server, and SIGTERM/SIGINT handling that drains and exits 0.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
-  if (!defaultMetricsCollected) {
-    collectDefaultMetrics({ labels: { service: options.name } });
-    defaultMetricsCollected = true;
-  }
+  collectServiceMetrics(options.name);
   @Module({ imports: [ObservabilityModule.forService(options.logger), options.module] })
   class ServiceRoot {}
 

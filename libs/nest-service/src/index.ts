@@ -1,2 +1,6 @@
-export { startService, SERVICE_LOGGER, type ServiceOptions, type RunningService } from './bootstrap';
-export { Readiness, type ReadinessCheck } from './readiness';
+export {
+  startService, collectServiceMetrics, ObservabilityModule, SERVICE_LOGGER, type ServiceOptions, type RunningService,
+} from './bootstrap';
+export { HealthDetails, Readiness, type ReadinessCheck } from './readiness';
+export { PinoNestLogger } from './pino-nest-logger';
+export { runService, type RunServiceOptions } from './run-service';

@@ -1,17 +1,17 @@
 import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { register } from 'prom-client';
-import { Readiness } from './readiness';
+import { HealthDetails, Readiness } from './readiness';
 
 @Controller()
 export class ObservabilityController {
-  constructor(private readonly readiness: Readiness) {}
+  constructor(private readonly readiness: Readiness, private readonly details: HealthDetails) {}
 
-  /** Liveness: the process answers. */
+  /** Liveness: the process answers (with whatever details the service registered). */
   @Get('healthz')
   @HttpCode(200)
   health() {
-    return { status: 'ok' };
+    return { status: 'ok', ...this.details.snapshot() };
   }
 
   /** Readiness: its database and broker are reachable and its consumer has joined. */

@@ -1,11 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Logger } from '@hearth/runtime';
 
-/** Nest's own log lines, through the service's structured logger. */
+/**
+ * Nest's own log lines, through the service's structured logger. `routineLevel` is the level of
+ * Nest's `log` lines (module and route set-up), `info` unless a service finds them noise.
+ */
 export class PinoNestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger, private readonly routineLevel: 'info' | 'debug' = 'info') {}
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    this.logger[this.routineLevel]({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

@@ -32,3 +32,20 @@ export class Readiness {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
 }
+
+/**
+ * What `/healthz` reports beside `status: ok` (liveness must stay cheap and never fail on a
+ * dependency): e.g. the gateway's open connections and sessions.
+ */
+@Injectable()
+export class HealthDetails {
+  private readonly details = new Map<string, () => unknown>();
+
+  register(name: string, detail: () => unknown): void {
+    this.details.set(name, detail);
+  }
+
+  snapshot(): Record<string, unknown> {
+    return Object.fromEntries([...this.details].map(([name, detail]) => [name, detail()]));
+  }
+}

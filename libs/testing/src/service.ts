@@ -39,6 +39,8 @@ export interface RunningService {
   readonly url: string;
   /** Recent log lines (JSON), newest last. */
   logs(): string[];
+  /** Resolves with the first log line (parsed) for which `match` is true, among the kept lines or later. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Graceful stop (SIGTERM: drain, exit 0); resolves with the exit code. */
   stop(): Promise<number | null>;
   /** Crash (SIGKILL). */
@@ -63,12 +65,41 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     resolve(code);
   }));
   const lines: string[] = [];
+  const watchers = new Set<(line: string) => void>();
   const echo = process.env.HEARTH_TEST_SERVICE_LOGS === '1';
   const keep = (line: string) => {
     lines.push(line);
     if (lines.length > KEPT_LINES) lines.shift();
     if (echo) process.stderr.write(`[${options.app} ${child.pid}] ${line}\n`);
+    for (const watch of watchers) watch(line);
   };
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean, timeoutMs = DEFAULT_START_TIMEOUT_MS) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const matching = (line: string) => {
+        try {
+          const record = JSON.parse(line) as Record<string, unknown>;
+          return match(record) ? record : undefined;
+        } catch {
+          return undefined; // not a log line
+        }
+      };
+      for (const line of lines) {
+        const found = matching(line);
+        if (found) return resolve(found);
+      }
+      const timer = setTimeout(() => {
+        watchers.delete(watch);
+        reject(new Error(`no matching ${options.app} log line within ${timeoutMs} ms; last lines:\n${lines.slice(-30).join('\n')}`));
+      }, timeoutMs);
+      const watch = (line: string) => {
+        const found = matching(line);
+        if (!found) return;
+        clearTimeout(timer);
+        watchers.delete(watch);
+        resolve(found);
+      };
+      watchers.add(watch);
+    });
   readline.createInterface({ input: child.stderr! }).on('line', keep);
   const stdout = readline.createInterface({ input: child.stdout! });
   stdout.on('line', keep);
@@ -119,6 +150,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   return {
     httpPort, grpcPort: Number(grpcPort), pid: child.pid!, url,
     logs: () => [...lines],
+    waitForLog,
     stop: () => signal('SIGTERM'),
     kill: async () => void (await signal('SIGKILL')),
   };

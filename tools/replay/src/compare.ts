@@ -40,9 +40,8 @@ export async function compareDatabases(leftUrl: string, rightUrl: string): Promi
 
 /**
  * Projection tables with their primary-key columns (every projection table has one): those of
- * the schemas on the search path, where the service's migrations created them (with the
- * embedded server's user `hearth`, that is schema `hearth`, "$user" coming first), except the
- * migration bookkeeping, whose timestamps differ by nature. Names are schema-qualified.
+ * schema `public`, where the service's migrations create them. The migration bookkeeping lives
+ * elsewhere (@hearth/database META_SCHEMA) and is not compared: its timestamps differ by nature.
  */
 async function tablesOf(client: Client): Promise<Map<string, string[]>> {
   const { rows } = await client.query<{ table_name: string; columns: string[] }>(`
@@ -52,7 +51,7 @@ async function tablesOf(client: Client): Promise<Map<string, string[]>> {
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-    WHERE i.indisprimary AND n.nspname = ANY(current_schemas(false)) AND NOT (n.nspname = 'hearth' AND c.relname = 'migrations')
+    WHERE i.indisprimary AND n.nspname = 'public'
     GROUP BY n.nspname, c.relname`);
   return new Map(rows.map((r) => [r.table_name, r.columns]));
 }

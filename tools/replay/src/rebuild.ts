@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { topics } from '@hearth/contracts';
-import { ensureDatabase } from '@hearth/database';
+import { ensureDatabase, resetDatabase } from '@hearth/database';
 import { startService } from '@hearth/testing';
 
 /**
@@ -45,7 +45,7 @@ export interface RebuildReport { events: number; seconds: number; eventsPerSecon
 export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
   const spec = PROJECTIONS[options.projection];
   await ensureDatabase(options.databaseUrl);
-  await dropProjection(options.databaseUrl);
+  await resetDatabase(options.databaseUrl);
 
   const kafka = new Kafka({ clientId: 'hearth-replay', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -112,16 +112,5 @@ async function runUntilCaughtUp(
     await db.end();
     const code = await service.stop();
     if (code !== 0) options.log(`warning: the ${spec.app} service exited with ${code}; its last lines:\n${service.logs().slice(-20).join('\n')}`);
-  }
-}
-
-/** Empties the database: the projection's tables (schema hearth or public, whichever the search path put them in) and its migration records; the service re-applies them. */
-async function dropProjection(databaseUrl: string): Promise<void> {
-  const db = new Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    await db.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; DROP SCHEMA IF EXISTS hearth CASCADE;');
-  } finally {
-    await db.end();
   }
 }

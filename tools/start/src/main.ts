@@ -200,7 +200,7 @@ function printSummary(brokers: string, runnable: ServiceDefinition[], elapsedMs:
           `  XMPP (STARTTLS)     ${domain}:5222`,
           `  XMPP (direct TLS)   ${domain}:5223`,
           `  XMPP WebSocket      ws://${domain}:5280/xmpp-websocket`,
-          `  gateway HTTP        http://127.0.0.1:5280  (admin API, /healthz)`,
+          `  gateway HTTP        http://127.0.0.1:5280  (admin API, /healthz, /readyz, /metrics)`,
         ]
       : [`  ${s.name.padEnd(18)}  http://127.0.0.1:${s.httpPort}${s.grpcPort ? `  gRPC 127.0.0.1:${s.grpcPort}` : ''}`]),
     ...(config.HEARTH_MODE === 'development'

@@ -19,8 +19,7 @@ export const services: ServiceDefinition[] = [
   { name: 'read-state', database: 'hearth_read_state', httpPort: 8082, grpcPort: 50052, readinessPath: '/readyz' },
   { name: 'pubsub', database: 'hearth_pubsub', httpPort: 8083, grpcPort: 50053, readinessPath: '/readyz' },
   { name: 'push', database: 'hearth_push', httpPort: 8084, grpcPort: 50054, readinessPath: '/readyz' },
-  // The gateway hosts Nest itself (it shares its HTTP server with the WebSocket endpoint) and has only /healthz so far.
-  { name: 'gateway', database: 'hearth_gateway', httpPort: 5280, env: { HEARTH_GATEWAY_HTTP_PORT: '5280' }, readinessPath: '/healthz' },
+  { name: 'gateway', database: 'hearth_gateway', httpPort: 5280, env: { HEARTH_GATEWAY_HTTP_PORT: '5280' }, readinessPath: '/readyz' },
 ];
 
 export const DEFAULT_BROKER_PORT = 9092;

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { decodeEvent, isEvent, topicOf, type Envelope, type EventContract, type EventOf } from '@hearth/contracts';
 import { createEventProducer, createKafka, type EventProducer } from '@hearth/kafka';
 import type { Logger } from '@hearth/runtime';
+import { appends, appendSeconds } from '../metrics/gateway-metrics';
 
 /** The log could not take the event in time: the caller answers with a `wait` error (resource-constraint). */
 export class LogUnavailableError extends Error {
@@ -89,6 +90,9 @@ export class KafkaEventLog implements EventLog {
   private readonly handlers = new Handlers();
   private producer: EventProducer | null = null;
   private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  /** The live-event consumer is in its group (or there is none to join); readiness. */
+  private joined = false;
   private pending: PendingAppend[] = [];
   private flushing = false;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -110,12 +114,22 @@ export class KafkaEventLog implements EventLog {
    */
   async start(): Promise<void> {
     this.producer = await createEventProducer(this.kafka);
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
     const topics = this.handlers.topics();
-    if (topics.length === 0) return;
+    if (topics.length === 0) {
+      this.joined = true;
+      return;
+    }
     const consumer = this.kafka.consumer({ groupId: `hearth-gateway-${this.instanceId}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 100 });
     this.consumer = consumer;
     await consumer.connect();
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+      resolve();
+    }));
+    consumer.on(consumer.events.CRASH, () => { this.joined = false; });
+    consumer.on(consumer.events.STOP, () => { this.joined = false; });
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -131,6 +145,18 @@ export class KafkaEventLog implements EventLog {
       },
     });
     await joined;
+  }
+
+  /** The live-event consumer has joined its group: events appended anywhere reach this gateway's sessions. */
+  isJoined(): boolean {
+    return this.joined;
+  }
+
+  /** The broker answers a metadata request (readiness). */
+  async isReachable(): Promise<boolean> {
+    if (!this.admin) return false;
+    await this.admin.describeCluster();
+    return true;
   }
 
   append(event: Envelope): Promise<void> {
@@ -158,10 +184,15 @@ export class KafkaEventLog implements EventLog {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const batch = this.pending.splice(0, this.options.maxBatch);
+    const timer = appendSeconds.startTimer();
     try {
       await this.producer!.publish(batch.map((p) => p.event));
+      timer({ outcome: 'ok' });
+      appends.inc({ outcome: 'ok' }, batch.length);
       for (const p of batch) p.resolve();
     } catch (error) {
+      timer({ outcome: 'failed' });
+      appends.inc({ outcome: 'failed' }, batch.length);
       this.options.logger.error({ err: error, events: batch.length }, 'append failed');
       const failure = error instanceof Error && error.name === 'ContractViolation' ? error : new LogUnavailableError(String((error as Error).message ?? error));
       for (const p of batch) p.reject(failure);
@@ -174,6 +205,7 @@ export class KafkaEventLog implements EventLog {
   async stop(): Promise<void> {
     await this.flush();
     await this.consumer?.disconnect();
+    await this.admin?.disconnect();
     await this.producer?.disconnect();
   }
 }

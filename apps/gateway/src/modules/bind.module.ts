@@ -30,7 +30,7 @@ export const bindModule: GatewayModule = {
       if (previous) {
         logger.info({ jid: jid.toString() }, 'resource bound again: replacing the older session');
         sessions.remove(previous);
-        await router.endSession(previous);
+        await router.endSession(previous, 'replaced');
         previous.connection.close(new StreamError('conflict', 'replaced by a new connection'));
       }
       const session = new Session(jid, connection);
@@ -39,6 +39,7 @@ export const bindModule: GatewayModule = {
       connection.stage = 'bound';
       connection.send(xml('iq', NS.client, { type: 'result', id: iq.attr('id') },
         xml('bind', NS.bind, {}, xml('jid', NS.bind, {}, jid.toString()))));
+      router.sessionBound(session);
     });
   },
 };

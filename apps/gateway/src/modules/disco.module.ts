@@ -27,10 +27,13 @@ export const discoModule: GatewayModule = {
         ...[...router.discoFeatures].sort().map((feature) => xml('feature', NS.discoInfo, { var: feature })));
     });
 
-    router.iq('get', NS.discoItems, 'query', ({ payload, target }) => {
+    router.iq('get', NS.discoItems, 'query', ({ payload, target, to }) => {
       if (payload.attr('node') !== undefined) throw new StanzaError('item-not-found');
       if (target === 'account') throw new StanzaError('service-unavailable');
-      return xml('query', NS.discoItems);
+      if (target === 'self') return xml('query', NS.discoItems);
+      // The server's items are the services at its subdomains (XEP-0060 §5.1 finds pubsub.<domain> this way).
+      const services = router.serviceDomains().filter((domain) => domain.endsWith(`.${to.domain}`)).sort();
+      return xml('query', NS.discoItems, {}, ...services.map((jid) => xml('item', NS.discoItems, { jid })));
     });
   },
 };

@@ -6,6 +6,7 @@ import type { EventLog } from '../log/event-log';
 import type { Router } from '../router/router';
 import type { RosterService } from '../roster/roster.service';
 import type { BackingServices } from '../services/backing-services';
+import type { MessageDedupeStore } from './messaging/dedupe-store';
 import type { SessionRegistry } from '../sessions/session-registry';
 
 /** What a module gets: the router to register on, and the gateway's shared components. */
@@ -21,6 +22,8 @@ export interface ModuleContext {
   log: EventLog;
   /** gRPC clients of the archive, read-state, pubsub and push services, where configured. */
   services: BackingServices;
+  /** Senders' message ids already accepted (idempotent sending across gateways and restarts). */
+  messageDedupe: MessageDedupeStore;
   softwareVersion: string;
 }
 

@@ -1,4 +1,5 @@
 import { FailureLimiter } from '../auth/failure-limiter';
+import { authFailures } from '../metrics/gateway-metrics';
 import type { SaslExchange, SaslStep } from '../auth/sasl-mechanism';
 import type { C2SConnection } from '../stream/c2s-connection';
 import { SaslFailure, StreamError } from '../stream/errors';
@@ -69,6 +70,7 @@ export const saslModule: GatewayModule = {
         if (attempt?.account) perAccount.fail(attempt.account);
       }
       connection.send(failure.toElement());
+      authFailures.inc({ condition: failure.condition });
       logger.info({ remote: connection.remoteAddress, condition: failure.condition, reason: failure.text }, 'authentication failed');
       connection.authFailures += 1;
       if (connection.authFailures >= config.HEARTH_GATEWAY_AUTH_ATTEMPTS_PER_STREAM) {

@@ -1,6 +1,6 @@
 import type { Logger } from '@hearth/runtime';
 import type { AccountStore } from '../accounts/account-store';
-import type { Session } from '../sessions/session';
+import { endReasonOf, type Session, type SessionEndReason } from '../sessions/session';
 import type { SessionRegistry } from '../sessions/session-registry';
 import { C2SConnection, type ConnectionHost, type ConnectionLimits, type StreamStage } from '../stream/c2s-connection';
 import { StanzaError, StreamError } from '../stream/errors';
@@ -18,8 +18,11 @@ export interface IqRequest {
   payload: Element;
   /** The addressee: the server's domain, or an account's bare JID. */
   to: Jid;
-  /** 'server': addressed to the domain (or nothing); 'self': the sender's own account; 'account': another local account. */
-  target: 'server' | 'self' | 'account';
+  /**
+   * 'server': addressed to the domain (or nothing); 'self': the sender's own account; 'account': another local account;
+   * 'service': a service registered with `router.service` at its own domain (`to` is that domain).
+   */
+  target: 'server' | 'self' | 'account' | 'service';
 }
 
 /** Returns the result's payload (or nothing for an empty result); throws StanzaError to refuse. */
@@ -29,6 +32,11 @@ export type StanzaHook = (session: Session, stanza: Element, to: Jid | null) => 
 export type NegotiationHandler = (connection: C2SConnection, element: Element) => Promise<void> | void;
 export type FeatureProvider = (connection: C2SConnection) => Element | undefined;
 export type SessionListener = (session: Session) => Promise<void> | void;
+export type SessionEndedListener = (session: Session, reason: SessionEndReason) => Promise<void> | void;
+/** Sees a session's stanza once its handling completed (hooks and handlers resolved), e.g. XEP-0198 §4 counting. */
+export type StanzaHandledListener = (session: Session, stanza: Element) => void;
+/** Asked when a bound session's connection is gone (see `closeCondition` for why); true keeps the session (XEP-0198 §5 hibernation). */
+export type ConnectionLostListener = (session: Session, connection: C2SConnection) => boolean;
 
 export interface RouterTimeouts {
   authTimeoutMs: number;
@@ -51,9 +59,15 @@ export class Router implements ConnectionHost {
   readonly accountFeatures = new Set<string>();
   private readonly negotiationHandlers = new Map<string, NegotiationHandler>();
   private readonly iqHandlers = new Map<string, IqHandler>();
+  /** Services at their own domain (`pubsub.<domain>`), as a component would be: domain → its IQ handler. */
+  private readonly serviceHandlers = new Map<string, IqHandler>();
   private readonly hooks: Record<string, StanzaHook[]> = { iq: [], message: [], presence: [] };
   private readonly featureProviders: FeatureProvider[] = [];
-  private readonly sessionEndedListeners: SessionListener[] = [];
+  private readonly sessionEndedListeners: SessionEndedListener[] = [];
+  private readonly sessionBoundListeners: SessionListener[] = [];
+  private readonly stanzaHandledListeners: StanzaHandledListener[] = [];
+  private readonly connectionLostListeners: ConnectionLostListener[] = [];
+  private readonly shutdownListeners: Array<() => Promise<void> | void> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private pingCounter = 0;
 
@@ -79,6 +93,21 @@ export class Router implements ConnectionHost {
     this.iqHandlers.set(key, handler);
   }
 
+  /**
+   * A service addressed by its own domain, like a component (XEP-0060 §4.6.1 `pubsub.<domain>`):
+   * every IQ get/set to that bare domain goes to `handler` with target 'service'.
+   */
+  service(domain: string, handler: IqHandler): void {
+    const key = domain.toLowerCase();
+    if (this.serviceHandlers.has(key)) throw new Error(`two modules serve ${key}`);
+    this.serviceHandlers.set(key, handler);
+  }
+
+  /** The domains registered with `service`, for disco#items of the server (XEP-0030 §4). */
+  serviceDomains(): string[] {
+    return [...this.serviceHandlers.keys()];
+  }
+
   hook(stanza: 'iq' | 'message' | 'presence', hook: StanzaHook): void {
     this.hooks[stanza]!.push(hook);
   }
@@ -95,8 +124,25 @@ export class Router implements ConnectionHost {
     for (const feature of features) this.accountFeatures.add(feature);
   }
 
-  onSessionEnded(listener: SessionListener): void {
+  onSessionEnded(listener: SessionEndedListener): void {
     this.sessionEndedListeners.push(listener);
+  }
+
+  onSessionBound(listener: SessionListener): void {
+    this.sessionBoundListeners.push(listener);
+  }
+
+  onStanzaHandled(listener: StanzaHandledListener): void {
+    this.stanzaHandledListeners.push(listener);
+  }
+
+  onConnectionLost(listener: ConnectionLostListener): void {
+    this.connectionLostListeners.push(listener);
+  }
+
+  /** Runs after every stream was closed on shutdown, while the log still runs (e.g. last session events). */
+  onShutdown(listener: () => Promise<void> | void): void {
+    this.shutdownListeners.push(listener);
   }
 
   // Connections
@@ -119,14 +165,28 @@ export class Router implements ConnectionHost {
   closed(connection: C2SConnection): void {
     this.connections.delete(connection);
     const session = connection.session;
-    if (session && this.sessions.remove(session)) void this.endSession(session);
+    // A session resumed on another connection (XEP-0198 §5) no longer belongs to this one.
+    if (!session || session.connection !== connection) return;
+    if (this.connectionLostListeners.some((keep) => keep(session, connection))) return;
+    if (this.sessions.remove(session)) void this.endSession(session, endReasonOf(connection.closeCondition));
+  }
+
+  /** A resource was bound (RFC 6120 §7): listeners record it (session events). */
+  sessionBound(session: Session): void {
+    for (const listener of this.sessionBoundListeners) {
+      try {
+        void listener(session);
+      } catch (error) {
+        this.logger.error({ err: error, jid: session.jid.toString() }, 'session-bound listener failed');
+      }
+    }
   }
 
   /** Runs the session-ended listeners (unavailable presence …) once for a session leaving. */
-  async endSession(session: Session): Promise<void> {
+  async endSession(session: Session, reason: SessionEndReason): Promise<void> {
     for (const listener of this.sessionEndedListeners) {
       try {
-        await listener(session);
+        await listener(session, reason);
       } catch (error) {
         this.logger.error({ err: error, jid: session.jid.toString() }, 'session-ended listener failed');
       }
@@ -137,6 +197,17 @@ export class Router implements ConnectionHost {
   shutdown(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const connection of this.connections) connection.close(new StreamError('system-shutdown'));
+  }
+
+  /** Completes shutdown once the streams are closed: the modules' shutdown listeners, in order. */
+  async shutdownModules(): Promise<void> {
+    for (const listener of this.shutdownListeners) {
+      try {
+        await listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'shutdown listener failed');
+      }
+    }
   }
 
   // Dispatch
@@ -153,7 +224,9 @@ export class Router implements ConnectionHost {
       throw new StreamError(isStanza ? 'not-authorized' : 'unsupported-stanza-type');
     }
     if (!isStanza) throw new StreamError('unsupported-stanza-type');
-    return this.fromSession(connection.session, element);
+    const session = connection.session;
+    await this.fromSession(session, element);
+    for (const listener of this.stanzaHandledListeners) listener(session, element);
   }
 
   private async fromSession(session: Session, stanza: Element): Promise<void> {
@@ -175,7 +248,8 @@ export class Router implements ConnectionHost {
   private async routeIq(session: Session, iq: Element, to: Jid | null): Promise<void> {
     const type = iq.attr('type');
     if (!iq.attr('id') || !['get', 'set', 'result', 'error'].includes(type ?? '')) return this.bounce(iq, new StanzaError('bad-request'));
-    const local = !to || this.isLocalDomain(to.domain);
+    const service = to && !to.local ? this.serviceHandlers.get(to.domain) : undefined;
+    const local = !to || this.isLocalDomain(to.domain) || service !== undefined;
     if (!local) return this.bounce(iq, new StanzaError('remote-server-not-found'));
     const toSession = to && to.local && !to.isBare ? this.sessions.get(to) : undefined;
     if (toSession) return toSession.send(iq);
@@ -191,8 +265,13 @@ export class Router implements ConnectionHost {
       if (target === 'account' && !(await this.accounts.find(to.toString()))) return this.bounce(iq, new StanzaError('service-unavailable'));
       addressee = to;
     }
+    if (service) {
+      if (!to!.isBare) return this.bounce(iq, new StanzaError('service-unavailable'));
+      target = 'service';
+      addressee = to!;
+    }
     const payload = payloads[0]!;
-    const handler = this.iqHandlers.get(`${type} ${payload.ns} ${payload.name}`);
+    const handler = service ?? this.iqHandlers.get(`${type} ${payload.ns} ${payload.name}`);
     if (!handler) return this.bounce(iq, new StanzaError('service-unavailable'));
     try {
       const result = await handler({ session, stanza: iq, payload, to: addressee, target });
@@ -232,7 +311,8 @@ export class Router implements ConnectionHost {
       } else if (now - connection.lastReceivedAt > pingAfterMs && connection.session) {
         // XEP-0199 §4.2: server-to-client ping; any traffic from the client counts as the answer.
         connection.pingSentAt = now;
-        connection.send(xml('iq', NS.client, { type: 'get', id: `c2s-ping-${++this.pingCounter}`, from: connection.session.jid.domain, to: connection.session.jid.toString() },
+        // Through the session, so XEP-0198 counts it like every other stanza sent.
+        connection.session.send(xml('iq', NS.client, { type: 'get', id: `c2s-ping-${++this.pingCounter}`, from: connection.session.jid.domain, to: connection.session.jid.toString() },
           xml('ping', NS.ping)));
       }
     }

@@ -46,7 +46,7 @@ export class ServiceCallError extends Error {
  * calls and a deadline on each. Modules keep the XML ↔ message mapping; this keeps the plumbing.
  *
  *   const archive = new ServiceClient('archive', 'Archive', config.HEARTH_ARCHIVE_GRPC_URL);
- *   const page = await archive.call<QueryResponse>('Query', request);
+ *   const page = await archive.request<QueryResponse>('Query', request); // failures: StanzaError
  */
 export class ServiceClient {
   private readonly client: grpc.Client;
@@ -74,6 +74,15 @@ export class ServiceClient {
         },
       );
     });
+  }
+
+  /** Like `call`, for IQ handlers: a failure becomes the StanzaError to answer the client with. */
+  async request<Response>(method: string, request: object, deadlineMs = DEFAULT_DEADLINE_MS): Promise<Response> {
+    try {
+      return await this.call<Response>(method, request, deadlineMs);
+    } catch (error) {
+      throw error instanceof ServiceCallError ? error.toStanzaError() : error;
+    }
   }
 
   close(): void {

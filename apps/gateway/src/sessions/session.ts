@@ -1,4 +1,5 @@
 import type { C2SConnection } from '../stream/c2s-connection';
+import type { StreamErrorCondition } from '../stream/errors';
 import type { Element } from '../xml/element';
 import type { Jid } from '../xml/jid';
 
@@ -17,12 +18,41 @@ export class Session {
   /** Full or bare JIDs that got directed presence while not subscribed (RFC 6121 §4.6.3). */
   readonly directedPresence = new Set<string>();
 
+  /** Names the session in session events; kept across XEP-0198 resumption. */
+  readonly id: string;
+  /**
+   * XEP-0198 §5: the connection broke and the session waits for resumption. It stays registered
+   * (addressable, presence unchanged); what is sent to it is queued, not written; nobody pings it.
+   */
+  hibernated = false;
+  /** Sees every stanza sent to the session before its connection does (XEP-0198 §4 counts and keeps it until acknowledged). */
+  outbound: ((stanza: Element) => void) | null = null;
+
   constructor(
     readonly jid: Jid,
-    readonly connection: C2SConnection,
-  ) {}
+    /** The stream carrying the session; XEP-0198 resumption moves the session to a new one. */
+    public connection: C2SConnection,
+  ) {
+    this.id = connection.id;
+  }
 
   send(stanza: Element): void {
-    this.connection.send(stanza);
+    this.outbound?.(stanza);
+    if (!this.hibernated) this.connection.send(stanza);
+  }
+}
+
+/** Why a session ended, as SessionClosed records it (libs/contracts events/sessions.ts). */
+export type SessionEndReason = 'client-closed' | 'replaced' | 'timeout' | 'resumption-expired' | 'error' | 'shutdown' | 'kicked';
+
+/** The reason for a session whose connection closed: `condition` is C2SConnection.closeCondition. */
+export function endReasonOf(condition: StreamErrorCondition | 'stream-closed' | null): SessionEndReason {
+  switch (condition) {
+    case 'stream-closed': return 'client-closed';
+    case 'conflict': return 'replaced';
+    case 'connection-timeout': return 'timeout';
+    case 'system-shutdown': return 'shutdown';
+    case 'not-authorized': return 'kicked';
+    default: return 'error'; // the transport dropped (null) or another stream error
   }
 }

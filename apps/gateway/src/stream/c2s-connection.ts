@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@hearth/runtime';
+import { countStanza } from '../metrics/gateway-metrics';
 import type { Session } from '../sessions/session';
 import type { Transport, TransportSink } from '../transports/transport';
 import { Element, escapeAttr } from '../xml/element';
 import type { Jid } from '../xml/jid';
 import { NS } from '../xml/namespaces';
-import { StreamError } from './errors';
+import { StreamError, type StreamErrorCondition } from './errors';
 import { StreamParser, type ParserLimits } from './parser';
 
 /** Where a stream is in RFC 6120's negotiation (§4.3): TLS/SASL, then resource binding, then stanzas. */
@@ -53,6 +54,11 @@ export class C2SConnection implements TransportSink {
   readonly state = new Map<string, unknown>();
   lastReceivedAt = Date.now();
   pingSentAt: number | null = null;
+  /**
+   * Why the stream was closed: the stream error condition sent, 'stream-closed' for a clean close
+   * (the client's `</stream:stream>` or ours), null while open or when the transport just dropped.
+   */
+  closeCondition: StreamErrorCondition | 'stream-closed' | null = null;
 
   private parser: StreamParser;
   private headerSent = false;
@@ -99,6 +105,7 @@ export class C2SConnection implements TransportSink {
   /** Sends a top-level element: a stanza (jabber:client), a nonza, or a stream-level element. */
   send(element: Element): void {
     if (this.stage === 'closed') return;
+    countStanza('out', element);
     this.transport.write(this.serialize(element));
     if (this.transport.bufferedBytes > this.host.limits.maxOutboundBytes) {
       this.host.logger.warn({ stream: this.id, jid: this.session?.jid.toString() }, 'client not reading: outbound buffer over limit, dropping connection');
@@ -116,6 +123,7 @@ export class C2SConnection implements TransportSink {
   /** Closes the stream, with a stream error first when given (RFC 6120 §4.9.1.1). */
   close(error?: StreamError): void {
     if (this.stage === 'closed') return;
+    this.closeCondition = error?.condition ?? 'stream-closed';
     if (error) {
       if (!this.headerSent) this.sendHeader(this.domain ?? undefined);
       this.send(error.toElement());
@@ -193,6 +201,7 @@ export class C2SConnection implements TransportSink {
       try {
         if (this.stage === 'closed') return;
         if (element === null) return this.close();
+        countStanza('in', element);
         await this.host.element(this, element);
       } catch (error) {
         if (error instanceof StreamError) return this.close(error);

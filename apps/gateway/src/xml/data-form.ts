@@ -35,6 +35,8 @@ export interface FormField {
   type?: 'boolean' | 'fixed' | 'hidden' | 'jid-multi' | 'jid-single' | 'list-multi' | 'list-single' | 'text-multi' | 'text-private' | 'text-single';
   label?: string;
   values?: string[];
+  /** The choices of a list-single or list-multi field (XEP-0004 §3.2 `<option/>`). */
+  options?: string[];
 }
 
 /** Builds a form (`type` form or result) with a hidden FORM_TYPE first, as XEP-0068 asks. */
@@ -42,5 +44,6 @@ export function buildForm(type: 'form' | 'result' | 'submit', formType: string, 
   return xml('x', DATA_FORMS_NS, { type },
     xml('field', DATA_FORMS_NS, { var: 'FORM_TYPE', type: 'hidden' }, xml('value', DATA_FORMS_NS, {}, formType)),
     ...fields.map((field) => xml('field', DATA_FORMS_NS, { var: field.var, type: field.type, label: field.label },
-      ...(field.values ?? []).map((value) => xml('value', DATA_FORMS_NS, {}, value)))));
+      ...(field.values ?? []).map((value) => xml('value', DATA_FORMS_NS, {}, value)),
+      ...(field.options ?? []).map((option) => xml('option', DATA_FORMS_NS, {}, xml('value', DATA_FORMS_NS, {}, option))))));
 }

@@ -83,7 +83,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const gateways: GatewayProcess[] = [];
     const addGateway = async (env: Record<string, string> = {}) => {
-      const gateway = await startGatewayProcess({ ...gatewayEnv, ...env });
+      // One certificate for all gateways: clients trust it once (two self-signed certificates
+      // for the same name would make TLS verification pick the wrong one).
+      const first = gateways[0];
+      const tls: Record<string, string> = first ? { HEARTH_TLS_CERT_FILE: first.certFile, HEARTH_TLS_KEY_FILE: first.certFile.replace(/dev-cert\.pem$/, 'dev-key.pem') } : {};
+      const gateway = await startGatewayProcess({ ...gatewayEnv, ...tls, ...env });
       started.push(gateway);
       gateways.push(gateway);
       trustCertificate(gateway.certFile);

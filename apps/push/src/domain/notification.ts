@@ -40,14 +40,6 @@ const ELLIPSIS = '…';
 type Message = PayloadOf<typeof MessageAccepted>;
 type PubsubItem = PayloadOf<typeof PubsubItemPublished>;
 
-/**
- * Which messages are pushed: chat and normal messages with text from someone else — the same ones
- * read-state counts as unread. Chat states, receipts and markers (no body) and headlines are not.
- */
-export function isPushable(message: Message): boolean {
-  return message.messageType !== 'headline' && (message.body ?? '').trim() !== '' && message.sender !== message.recipient;
-}
-
 export const localpart = (jid: string): string => (jid.includes('@') ? jid.slice(0, jid.indexOf('@')) : jid);
 
 /** Cuts to `max` characters (code points, so no emoji is split) with an ellipsis. */

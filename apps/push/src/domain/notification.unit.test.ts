@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APNS_MAX_PAYLOAD_BYTES, apnsRequest, badgeContent, badgeFor, isPushable, messageContent, truncate } from './notification';
+import { APNS_MAX_PAYLOAD_BYTES, apnsRequest, badgeContent, badgeFor, messageContent, truncate } from './notification';
 
 const message = (body: string | undefined, stanza = "<message><body>x</body></message>") => ({
   stanzaId: 's1', chatKey: 'a@x b@x', sender: 'alice@localhost', senderFullJid: 'alice@localhost/web', recipient: 'bob@localhost',
@@ -23,13 +23,6 @@ test('given HEARTH_PUSH_HIDE_BODY, the text never reaches the notification', () 
 test('given a XEP-0172 nick in the stanza, it is the title', () => {
   const content = messageContent(message('hi', "<message><body>hi</body><nick xmlns='http://jabber.org/protocol/nick'>Alice L.</nick></message>"), 'e', { bodyMaxChars: 9, hideBody: false });
   assert.equal(content.title, 'Alice L.');
-});
-
-test('chat states, receipts and messages to oneself are not pushed', () => {
-  assert.equal(isPushable(message(undefined)), false);
-  assert.equal(isPushable(message('  ')), false);
-  assert.equal(isPushable({ ...message('x'), recipient: 'alice@localhost' }), false);
-  assert.equal(isPushable(message('x')), true);
 });
 
 test('a payload over 4096 bytes is shortened until it fits', () => {

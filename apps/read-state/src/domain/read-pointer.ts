@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chatKeyOf, type MessageAccepted, type PayloadOf, type ReadPointerMoved } from '@hearth/contracts';
+import { chatKeyOf, type PayloadOf, type ReadPointerMoved } from '@hearth/contracts';
 import { ReadStateError } from './read-state.errors';
 
 /**
@@ -63,14 +63,6 @@ export function decideMove(command: MoveReadPointer, target: KnownMessage | unde
     kind: 'moved',
     event: { user: command.user, peer: command.peer, stanzaId: target.stanzaId, position: target.position, movedBy: command.movedBy },
   };
-}
-
-/**
- * Whether a message counts as unread for its recipient: a chat or normal message with a body
- * from someone else. Chat states, receipts and markers (no body) and headlines do not.
- */
-export function isCountable(message: PayloadOf<typeof MessageAccepted>): boolean {
-  return message.messageType !== 'headline' && (message.body ?? '').trim() !== '' && message.sender !== message.recipient;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEvent, MessageAccepted, UnreadChanged, type PayloadOf } from '@hearth/contracts';
-import { decideMove, isCountable, unreadChangedId, validateMove, type MoveReadPointer } from './read-pointer';
+import { createEvent, UnreadChanged } from '@hearth/contracts';
+import { decideMove, unreadChangedId, validateMove, type MoveReadPointer } from './read-pointer';
 import { ReadStateError } from './read-state.errors';
 
 const marker = (over: Partial<MoveReadPointer> = {}): MoveReadPointer =>
@@ -37,21 +37,6 @@ test('a command with a malformed JID, the same user twice or no message is refus
   assert.throws(() => validateMove(marker({ stanzaId: undefined })), condition('bad-request'));
   assert.equal(validateMove(marker()), 'alice@localhost bob@localhost');
   assert.equal(validateMove(marker({ stanzaId: undefined, messageId: 'origin-1' })), 'alice@localhost bob@localhost');
-});
-
-const message = (over: Partial<PayloadOf<typeof MessageAccepted>>): PayloadOf<typeof MessageAccepted> => ({
-  stanzaId: 's', chatKey: 'alice@localhost bob@localhost', sender: 'alice@localhost', senderFullJid: 'alice@localhost/web',
-  recipient: 'bob@localhost', to: 'bob@localhost', messageType: 'chat', body: 'hi', stanza: '<message/>',
-  acceptedAt: '2026-11-24T12:00:00.000Z', gateway: 'gw', ...over,
-});
-
-test('only messages with a body from someone else count as unread; markers, chat states and headlines do not', () => {
-  assert.equal(isCountable(message({})), true);
-  assert.equal(isCountable(message({ messageType: 'normal' })), true);
-  assert.equal(isCountable(message({ body: undefined })), false);
-  assert.equal(isCountable(message({ body: '  ' })), false);
-  assert.equal(isCountable(message({ messageType: 'headline' })), false);
-  assert.equal(isCountable(message({ sender: 'bob@localhost' })), false);
 });
 
 test('the UnreadChanged id is a valid UUID derived from the causing event and the user', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent } from '../registry';
+import { defineEvent, type PayloadOf } from '../registry';
 import { topics } from '../topics';
 import { anyJid, bareJid, fullJid, stanzaId, timestamp } from './fields';
 
@@ -24,3 +24,12 @@ export const MessageAccepted = defineEvent('MessageAccepted', 1, topics.messages
   acceptedAt: timestamp,
   gateway: z.string().min(1),
 }));
+
+/**
+ * Whether an accepted message counts as unread for its recipient: a chat or normal message with a
+ * body from someone else. Chat states, receipts and markers (no body) and headlines do not. The
+ * one definition: read-state counts these as unread, push notifies about these and raises the badge.
+ */
+export function isCountable(message: PayloadOf<typeof MessageAccepted>): boolean {
+  return message.messageType !== 'headline' && (message.body ?? '').trim() !== '' && message.sender !== message.recipient;
+}

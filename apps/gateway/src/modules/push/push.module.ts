@@ -3,7 +3,6 @@ import { readForm } from '../../xml/data-form';
 import { Jid } from '../../xml/jid';
 import type { IqRequest } from '../../router/router';
 import type { GatewayModule } from '../module';
-import { ServiceCallError, type ServiceClient } from '../../services/service-client';
 
 const PUSH_NS = 'urn:xmpp:push:0';
 const PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
@@ -26,7 +25,7 @@ export const pushModule: GatewayModule = {
       if (!node) throw new StanzaError('bad-request', 'enable needs a node');
       const form = readForm(request.payload);
       if (form && form.formType !== PUBLISH_OPTIONS) throw new StanzaError('bad-request', `publish options have FORM_TYPE ${PUBLISH_OPTIONS}`);
-      await call(push, 'EnablePush', {
+      await push.request('EnablePush', {
         actor: request.session.jid.toString(), service, node,
         device_token: form?.get('device_token') ?? '', bundle_id: form?.get('bundle_id') ?? '', environment: form?.get('environment') ?? '',
       });
@@ -34,7 +33,7 @@ export const pushModule: GatewayModule = {
 
     router.iq('set', PUSH_NS, 'disable', async (request) => {
       const { service, node } = addressing(request);
-      await call(push, 'DisablePush', { actor: request.session.jid.toString(), service, node: node ?? '' });
+      await push.request('DisablePush', { actor: request.session.jid.toString(), service, node: node ?? '' });
     });
   },
 };
@@ -45,12 +44,4 @@ function addressing({ payload, target }: IqRequest): { service: string; node: st
   const service = Jid.parse(payload.attr('jid') ?? '');
   if (!service) throw new StanzaError('jid-malformed', 'jid names the push service');
   return { service: service.toString(), node: payload.attr('node') || undefined };
-}
-
-async function call(client: ServiceClient, method: string, request: object): Promise<void> {
-  try {
-    await client.call(method, request);
-  } catch (error) {
-    throw error instanceof ServiceCallError ? error.toStanzaError() : error;
-  }
 }

@@ -1,0 +1,117 @@
+/**
+ * Idempotent sending (issue #5): a sender's own message id (XEP-0359 origin-id, else the stanza
+ * `id`) is recorded with the stanza id the server gives the message, BEFORE the message is
+ * appended, and confirmed after. Whatever gateway a resend reaches:
+ * - key confirmed → a duplicate: answered as the original was, neither stored nor delivered again;
+ * - key recorded but not confirmed (the first attempt crashed or the log refused it) → appended
+ *   again with the SAME stanza id and acceptance time: the archive and read-state keep one row
+ *   per stanza id, and the event id (= stanza id) lets every consumer drop a second copy.
+ * So an acknowledged message is never lost, and a resend never becomes a second message.
+ */
+export interface DedupeKey {
+  /** Sender's bare JID. */
+  sender: string;
+  /** origin-id or stanza id attribute. */
+  clientId: string;
+}
+
+export interface DedupeClaim extends DedupeKey {
+  stanzaId: string;
+  acceptedAt: Date;
+}
+
+export type ClaimOutcome =
+  | { kind: 'new' }
+  | { kind: 'duplicate'; stanzaId: string; acceptedAt: Date }
+  | { kind: 'unconfirmed'; stanzaId: string; acceptedAt: Date };
+
+export interface MessageDedupeStore {
+  /** Records each claim unless its key exists; says for each what was there. One round trip per call. */
+  claim(claims: readonly DedupeClaim[]): Promise<ClaimOutcome[]>;
+  /** Marks keys whose MessageAccepted is in the log. */
+  confirm(keys: readonly DedupeKey[]): Promise<void>;
+}
+
+const keyOf = (k: DedupeKey) => `${k.sender}\n${k.clientId}`;
+
+/** Development gateways without DATABASE_URL: one process, lost on exit (like the account store). */
+export class InMemoryDedupeStore implements MessageDedupeStore {
+  private readonly entries = new Map<string, { stanzaId: string; acceptedAt: Date; confirmed: boolean }>();
+
+  async claim(claims: readonly DedupeClaim[]): Promise<ClaimOutcome[]> {
+    return claims.map((claim) => {
+      const existing = this.entries.get(keyOf(claim));
+      if (!existing) {
+        this.entries.set(keyOf(claim), { stanzaId: claim.stanzaId, acceptedAt: claim.acceptedAt, confirmed: false });
+        return { kind: 'new' };
+      }
+      return { kind: existing.confirmed ? 'duplicate' : 'unconfirmed', stanzaId: existing.stanzaId, acceptedAt: existing.acceptedAt };
+    });
+  }
+
+  async confirm(keys: readonly DedupeKey[]): Promise<void> {
+    for (const key of keys) {
+      const entry = this.entries.get(keyOf(key));
+      if (entry) entry.confirmed = true;
+    }
+  }
+}
+
+/** Raw SQL on the gateway database (the Prisma client). */
+export interface RawSql {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+interface ClaimRow { sender: string; client_id: string; claimed: boolean; stanza_id: string | null; accepted_at: Date | null; confirmed: boolean | null }
+
+/**
+ * PostgreSQL table `message_dedupe` (primary key sender + client id): one set-based statement per
+ * batch of claims and one per batch of confirmations, whatever the batch size.
+ */
+export class PostgresDedupeStore implements MessageDedupeStore {
+  constructor(private readonly sql: RawSql) {}
+
+  async claim(claims: readonly DedupeClaim[]): Promise<ClaimOutcome[]> {
+    if (claims.length === 0) return [];
+    const rows = await this.sql.$queryRawUnsafe<ClaimRow[]>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS i(sender, client_id, stanza_id, accepted_at)),
+       inserted AS (
+         INSERT INTO message_dedupe (sender, client_id, stanza_id, accepted_at)
+         SELECT DISTINCT ON (sender, client_id) sender, client_id, stanza_id, accepted_at FROM input
+         ON CONFLICT DO NOTHING RETURNING sender, client_id)
+       SELECT i.sender, i.client_id, (n.sender IS NOT NULL) AS claimed, m.stanza_id, m.accepted_at, m.confirmed
+       FROM input i LEFT JOIN inserted n USING (sender, client_id) LEFT JOIN message_dedupe m USING (sender, client_id)`,
+      claims.map((c) => c.sender), claims.map((c) => c.clientId), claims.map((c) => c.stanzaId), claims.map((c) => c.acceptedAt.toISOString()),
+    );
+    const byKey = new Map(rows.map((r) => [`${r.sender}\n${r.client_id}`, r]));
+    // A key inserted by a concurrent transaction that committed after this statement's snapshot
+    // conflicts but is not visible in the join: read it once more.
+    const unseen = rows.filter((r) => !r.claimed && r.stanza_id === null);
+    if (unseen.length > 0) {
+      const again = await this.sql.$queryRawUnsafe<ClaimRow[]>(
+        `SELECT m.sender, m.client_id, false AS claimed, m.stanza_id, m.accepted_at, m.confirmed
+         FROM message_dedupe m JOIN unnest($1::text[], $2::text[]) AS k(sender, client_id) USING (sender, client_id)`,
+        unseen.map((r) => r.sender), unseen.map((r) => r.client_id),
+      );
+      for (const row of again) byKey.set(`${row.sender}\n${row.client_id}`, row);
+    }
+    return claims.map((claim) => {
+      const row = byKey.get(keyOf(claim));
+      if (!row || row.claimed) return { kind: 'new' };
+      if (row.stanza_id === null || row.accepted_at === null) throw new Error(`dedupe key of ${claim.sender} vanished while claimed`);
+      return { kind: row.confirmed ? 'duplicate' : 'unconfirmed', stanzaId: row.stanza_id, acceptedAt: row.accepted_at };
+    });
+  }
+
+  async confirm(keys: readonly DedupeKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.sql.$executeRawUnsafe(
+      `UPDATE message_dedupe m SET confirmed = true
+       FROM unnest($1::text[], $2::text[]) AS k(sender, client_id)
+       WHERE m.sender = k.sender AND m.client_id = k.client_id AND NOT m.confirmed`,
+      keys.map((k) => k.sender), keys.map((k) => k.clientId),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import type { MessageAccepted, PayloadOf } from '@hearth/contracts';
+import type { Logger } from '@hearth/runtime';
+import type { Session } from '../../sessions/session';
+import type { SessionRegistry } from '../../sessions/session-registry';
+import { Jid } from '../../xml/jid';
+import { BoundedMap } from './batcher';
+import { carbonCopy, isCarbonEligible, type CarbonsState } from './carbons';
+import { StanzaReader } from './stanza-reader';
+import { withStanzaIdBy } from './stanza-ids';
+
+type Accepted = PayloadOf<typeof MessageAccepted>;
+
+/** Event ids already delivered by this gateway: a message appended again after a crash is not delivered twice. */
+const DELIVERED_MEMORY = 100_000;
+
+/**
+ * Delivery from the log: every gateway hears every MessageAccepted and delivers it to the sessions
+ * IT holds, so a message reaches the recipient wherever the recipient is connected, in the order
+ * of the chat's partition.
+ *
+ * RFC 6121 §8.5.3.1 full JID: that resource. §8.5.2.1 bare JID: every available resource with
+ * non-negative priority (the "all resources" option the RFC allows for chat, normal and
+ * headline). No offline queue (§8.5.2.2 "store offline" is the archive; a client syncs with MAM).
+ * §8.5.3.2.1 (full JID of a resource that is gone → as if to the bare JID) is not applied: no
+ * gateway knows whether another one holds that resource; the recipient's carbon-enabled
+ * resources still get a `<received/>` copy, and the message is in the archive.
+ * Carbons (XEP-0280 §7): `<received/>` to the recipient's carbon-enabled resources that did not
+ * get it directly, `<sent/>` to the sender's other carbon-enabled resources.
+ */
+export class MessageDelivery {
+  private readonly reader = new StanzaReader();
+  private readonly delivered = new BoundedMap<string, true>(DELIVERED_MEMORY);
+
+  constructor(
+    private readonly sessions: SessionRegistry,
+    private readonly carbons: CarbonsState,
+    private readonly logger: Logger,
+  ) {}
+
+  deliver(eventId: string, message: Accepted): void {
+    if (this.delivered.has(eventId)) {
+      this.logger.debug({ eventId, stanzaId: message.stanzaId }, 'message appended again after an unconfirmed attempt: already delivered here');
+      return;
+    }
+    this.delivered.set(eventId, true);
+    const self = message.sender === message.recipient;
+    const recipients = this.sessions.resources(message.recipient);
+    const senders = self ? [] : this.sessions.resources(message.sender);
+    if (recipients.length === 0 && senders.length === 0) return; // the usual case on a gateway that holds neither side
+
+    const stanza = this.reader.read(message.stanza);
+    const to = Jid.parse(message.to);
+    const direct: Session[] = to && !to.isBare
+      ? recipients.filter((s) => s.jid.resource === to.resource)
+      : recipients.filter((s) => s.available && s.priority >= 0);
+    for (const session of direct) session.send(stanza);
+    if (self || !isCarbonEligible(stanza)) return;
+
+    for (const session of recipients) {
+      if (this.carbons.has(session) && !direct.includes(session)) session.send(carbonCopy('received', message.recipient, session, stanza));
+    }
+    const sentCopies = senders.filter((s) => this.carbons.has(s) && s.jid.toString() !== message.senderFullJid);
+    if (sentCopies.length === 0) return;
+    const senderCopy = withStanzaIdBy(stanza, message.recipient, message.sender);
+    for (const session of sentCopies) session.send(carbonCopy('sent', message.sender, session, senderCopy));
+  }
+}

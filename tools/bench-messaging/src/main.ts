@@ -1,0 +1,255 @@
+/**
+ * Messaging benchmark (issue #5): starts the broker, PostgreSQL, the archive and ONE gateway
+ * (all real processes), logs in N user pairs over direct TLS with SCRAM-SHA-256, sends
+ * `<presence/>`, then every user sends chat messages to its partner at a set total rate. Each
+ * body carries its send time; the partner's arrival time gives the end-to-end latency (send →
+ * accepted into the log → delivered from the log → received). Prints sustained throughput and
+ * latency p50/p99/max per step.
+ *
+ *   npm run bench -w @hearth/bench-messaging -- [--pairs 500] [--rates 5000,10000] [--seconds 10]
+ *   BENCH_GATEWAY_NODE_OPTIONS=--cpu-prof  profiles the gateway (the .cpuprofile lands in the cwd)
+ *
+ * The client is raw TLS with regular expressions (as in tools/bench-gateway) so the benchmark
+ * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { connect, type TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
+import { startBroker, startPostgres, startService } from '@hearth/testing';
+
+const pbkdf2Async = promisify(pbkdf2);
+const GATEWAY = resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const PASSWORD = 'bench-password';
+const TICK_MS = 5;
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1]! : fallback;
+}
+const PAIRS = Number(option('pairs', '500'));
+const RATES = option('rates', '5000,10000').split(',').map(Number);
+const SECONDS = Number(option('seconds', '10'));
+/** `--no-ids`: messages without an id, so the dedupe store is skipped (to see what it costs). */
+const WITH_IDS = !process.argv.includes('--no-ids');
+
+interface Gateway { pid: number; tlsPort: number; httpPort: number; cert: string; stop(): Promise<void> }
+
+async function startGateway(env: Record<string, string>): Promise<Gateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-messaging-'));
+  const nodeFlags = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, GATEWAY], {
+    env: {
+      PATH: process.env.PATH, HEARTH_DATA_DIR: dataDir, HEARTH_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'info',
+      HEARTH_GATEWAY_C2S_PORT: '0', HEARTH_GATEWAY_C2S_TLS_PORT: '0', HEARTH_GATEWAY_HTTP_PORT: '0', HEARTH_GATEWAY_HTTPS_PORT: '0',
+      HEARTH_GATEWAY_BIND_HOST: '127.0.0.1', HEARTH_GATEWAY_AUTH_TIMEOUT_MS: '120000', HEARTH_DOMAINS: 'localhost',
+      HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: '100000', HEARTH_GATEWAY_MESSAGE_BURST: '100000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const listening = await new Promise<Record<string, unknown>>((ok, fail) => {
+    child.once('exit', (code) => fail(new Error(`gateway exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry.msg === 'gateway listening') ok(entry);
+      } catch {
+        /* not a log line */
+      }
+    });
+  });
+  return {
+    pid: child.pid!, tlsPort: Number(listening.c2sTls), httpPort: Number(listening.http), cert: readFileSync(String(listening.certFile), 'utf8'),
+    stop: () => new Promise((done) => {
+      child.once('exit', () => {
+        rmSync(dataDir, { recursive: true, force: true });
+        done();
+      });
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function createAccounts(gateway: Gateway, count: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const response = await fetch(`http://127.0.0.1:${gateway.httpPort}/admin/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ jid: `user${i}@localhost`, password: PASSWORD }),
+      });
+      if (response.status !== 201) throw new Error(`account ${i}: ${response.status} ${await response.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+/** Latencies of received messages, in ms. */
+const latencies: number[] = [];
+let received = 0;
+let errors = 0;
+
+class BenchClient {
+  private text = '';
+  private wake: (() => void) | null = null;
+  private socket!: TLSSocket;
+  private seq = 0;
+
+  constructor(readonly username: string) {}
+
+  async login(port: number, ca: string): Promise<void> {
+    this.socket = connect({ port, host: '127.0.0.1', servername: 'localhost', ca });
+    this.socket.setEncoding('utf8');
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: string) => {
+      this.text += chunk;
+      this.wake?.();
+    });
+    this.socket.on('error', () => this.wake?.());
+    this.socket.on('close', () => this.wake?.());
+    const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`;
+    this.socket.write(header);
+    await this.expect(/<\/stream:features>/);
+    const nonce = randomBytes(18).toString('base64');
+    const firstBare = `n=${this.username},r=${nonce}`;
+    this.socket.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${Buffer.from(`n,,${firstBare}`).toString('base64')}</auth>`);
+    const serverFirst = Buffer.from((await this.expect(/<challenge[^>]*>([^<]+)<\/challenge>/))[1]!, 'base64').toString();
+    const attrs = new Map(serverFirst.split(',').map((p) => [p[0], p.slice(2)] as const));
+    const salted = await pbkdf2Async(PASSWORD, Buffer.from(attrs.get('s')!, 'base64'), Number(attrs.get('i')), 32, 'sha256');
+    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+    const storedKey = createHash('sha256').update(clientKey).digest();
+    const withoutProof = `c=biws,r=${attrs.get('r')}`;
+    const signature = createHmac('sha256', storedKey).update(`${firstBare},${serverFirst},${withoutProof}`).digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!)).toString('base64');
+    this.socket.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${withoutProof},p=${proof}`).toString('base64')}</response>`);
+    await this.expect(/<success/);
+    this.socket.write(header);
+    await this.expect(/<\/stream:features>/);
+    this.socket.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`);
+    await this.expect(/<jid>[^<]+<\/jid>/);
+    this.socket.write('<presence/>');
+    this.text = '';
+    this.socket.removeAllListeners('data');
+    this.socket.on('data', (chunk: string) => this.onData(chunk));
+  }
+
+  /** Counts messages as they arrive; the body is the sender's performance.now() at send time. */
+  private onData(chunk: string): void {
+    this.text += chunk;
+    const end = this.text.lastIndexOf('</message>');
+    if (end < 0) return;
+    const complete = this.text.slice(0, end + 10);
+    this.text = this.text.slice(end + 10);
+    const now = performance.now();
+    for (const match of complete.matchAll(/<body>([\d.]+)<\/body>/g)) {
+      received += 1;
+      latencies.push(now - Number(match[1]));
+    }
+    if (complete.includes('type="error"')) errors += (complete.match(/type="error"/g) ?? []).length;
+  }
+
+  send(to: string): void {
+    const id = WITH_IDS ? ` id='${this.username}-${++this.seq}'` : '';
+    this.socket.write(`<message to='${to}' type='chat'${id}><body>${performance.now().toFixed(3)}</body></message>`);
+  }
+
+  private async expect(pattern: RegExp): Promise<RegExpExecArray> {
+    for (;;) {
+      const match = pattern.exec(this.text);
+      if (match) {
+        this.text = this.text.slice(match.index + match[0].length);
+        return match;
+      }
+      if (this.socket.destroyed) throw new Error(`connection closed while waiting for ${pattern}: ${this.text.slice(-300)}`);
+      await new Promise<void>((done) => (this.wake = done));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function main(): Promise<void> {
+  const users = PAIRS * 2;
+  console.log(`bench-messaging: ${PAIRS} pairs (${users} online users), rates ${RATES.join(', ')} msg/s, ${SECONDS} s each`);
+  const broker = await startBroker({ env: { HEARTH_BROKER_DEFAULT_PARTITIONS: process.env.BENCH_PARTITIONS ?? '4' } });
+  const postgres = await startPostgres();
+  const stops: Array<() => Promise<unknown>> = [() => broker.dispose(), () => postgres.stop()];
+  try {
+    const common = { HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_DOMAINS: 'localhost' };
+    const archive = await startService({ app: 'archive', env: { ...common, DATABASE_URL: await postgres.freshDatabase('archive') } });
+    stops.unshift(() => archive.stop());
+    const gateway = await startGateway({
+      ...common, DATABASE_URL: await postgres.freshDatabase('gateway'), HEARTH_ARCHIVE_GRPC_URL: `127.0.0.1:${archive.grpcPort}`,
+    });
+    stops.unshift(() => gateway.stop());
+    await createAccounts(gateway, users);
+    console.log(`${users} accounts created`);
+    const clients = Array.from({ length: users }, (_, i) => new BenchClient(`user${i}`));
+    for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.tlsPort, gateway.cert)));
+    console.log(`${users} users online`);
+
+    for (const rate of RATES) {
+      latencies.length = 0;
+      received = 0;
+      errors = 0;
+      const cpuBefore = cpuSeconds(gateway.pid);
+      const started = performance.now();
+      let sent = 0;
+      let next = 0;
+      await new Promise<void>((done) => {
+        const timer = setInterval(() => {
+          const elapsed = performance.now() - started;
+          if (elapsed >= SECONDS * 1000) {
+            clearInterval(timer);
+            done();
+            return;
+          }
+          const due = Math.floor((elapsed / 1000) * rate) - sent;
+          for (let k = 0; k < due; k++) {
+            const i = next++ % users;
+            clients[i]!.send(`user${i % 2 === 0 ? i + 1 : i - 1}@localhost`);
+          }
+          sent += due;
+        }, TICK_MS);
+      });
+      const sendSeconds = (performance.now() - started) / 1000;
+      // Drain: wait until everything arrived or 10 s passed.
+      const drainDeadline = performance.now() + 10_000;
+      while (received + errors < sent && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
+      const totalSeconds = (performance.now() - started) / 1000;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const cpu = cpuSeconds(gateway.pid) - cpuBefore;
+      console.log([
+        `target ${rate} msg/s: sent ${sent} in ${sendSeconds.toFixed(1)} s, received ${received} (${errors} errors)`,
+        `  sustained ${(received / totalSeconds).toFixed(0)} msg/s (received / time until the last arrived)`,
+        `  latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`,
+        `  gateway CPU ${(cpu / totalSeconds * 100).toFixed(0)}% of one core`,
+      ].join('\n'));
+    }
+    for (const client of clients) client.close();
+  } finally {
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
