@@ -19,7 +19,7 @@ export class ArchivePreferencesService {
 
   async get(requester: string, owner: string): Promise<PreferencesView> {
     authorizeOwner(requester, owner);
-    const rows = await this.database.$queryRawUnsafe<{ mode: ArchiveMode; always: string[]; never: string[] }[]>(
+    const rows = await this.database.sql.$queryRawUnsafe<{ mode: ArchiveMode; always: string[]; never: string[] }[]>(
       'SELECT mode, always, never FROM archive_preferences WHERE owner = $1 ORDER BY effective_at DESC, event_id DESC LIMIT 1', owner,
     );
     return rows[0] ? { default: rows[0].mode, always: rows[0].always, never: rows[0].never } : SERVER_DEFAULT;

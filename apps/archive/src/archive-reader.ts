@@ -74,7 +74,7 @@ export class ArchiveReader {
       add((p) => `seq ${plan.direction === 'forward' ? '>' : '<'} ${p}::bigint`, seqs.get(plan.cursor!)!.toString());
     }
     params.push(plan.limit + 1, plan.offset);
-    const fetched = await this.database.$queryRawUnsafe<MessageRow[]>(
+    const fetched = await this.database.sql.$queryRawUnsafe<MessageRow[]>(
       `SELECT seq, stanza_id, stanza, accepted_at FROM archive_messages WHERE ${where.join(' AND ')}
        ORDER BY seq ${plan.direction === 'forward' ? 'ASC' : 'DESC'} LIMIT $${params.length - 1} OFFSET $${params.length}`,
       ...params,
@@ -96,7 +96,7 @@ export class ArchiveReader {
     authorizeOwner(requester, owner);
     const limit = this.limit(max);
     const beforeSeq = before ? (await this.positionsOf(owner, [before])).get(before) : undefined;
-    const rows = await this.database.$queryRawUnsafe<{ peer: string; last_stanza_id: string; stanza: string; last_accepted_at: Date; message_count: bigint }[]>(
+    const rows = await this.database.sql.$queryRawUnsafe<{ peer: string; last_stanza_id: string; stanza: string; last_accepted_at: Date; message_count: bigint }[]>(
       `SELECT c.peer, c.last_stanza_id, m.stanza, c.last_accepted_at, c.message_count
        FROM archive_chats c JOIN archive_messages m ON m.owner = c.owner AND m.seq = c.last_seq
        WHERE c.owner = $1 AND ($2::bigint IS NULL OR c.last_seq < $2::bigint)
@@ -124,7 +124,7 @@ export class ArchiveReader {
     const since = request.since ? parseTime('since', request.since) : undefined;
     const sinceSeq = request.sinceId ? (await this.positionsOf(request.owner, [request.sinceId])).get(request.sinceId) : undefined;
     const afterSeq = request.after ? (await this.conversation(request.owner, request.after)).first_seq : undefined;
-    const rows = await this.database.$queryRawUnsafe<{
+    const rows = await this.database.sql.$queryRawUnsafe<{
       conversation_id: string; peer: string; started_at: Date; last_at: Date; message_count: bigint; first_id: string; last_stanza_id: string;
     }[]>(
       `SELECT c.conversation_id, c.peer, c.started_at, c.last_at, c.message_count, c.last_stanza_id,
@@ -154,7 +154,7 @@ export class ArchiveReader {
   private async positionsOf(owner: string, ids: (string | undefined)[]): Promise<Map<string, bigint>> {
     const wanted = [...new Set(ids.filter((id): id is string => id !== undefined && id !== ''))];
     if (wanted.length === 0) return new Map();
-    const rows = await this.database.$queryRawUnsafe<{ stanza_id: string; seq: bigint }[]>(
+    const rows = await this.database.sql.$queryRawUnsafe<{ stanza_id: string; seq: bigint }[]>(
       'SELECT stanza_id, seq FROM archive_messages WHERE owner = $1 AND stanza_id = ANY($2::text[])', owner, wanted,
     );
     const found = new Map(rows.map((r) => [r.stanza_id, BigInt(r.seq)]));
@@ -164,7 +164,7 @@ export class ArchiveReader {
   }
 
   private async conversation(owner: string, conversationId: string) {
-    const rows = await this.database.$queryRawUnsafe<{ peer: string; first_seq: bigint; last_seq: bigint; message_count: bigint }[]>(
+    const rows = await this.database.sql.$queryRawUnsafe<{ peer: string; first_seq: bigint; last_seq: bigint; message_count: bigint }[]>(
       'SELECT peer, first_seq, last_seq, message_count FROM archive_conversations WHERE owner = $1 AND conversation_id = $2', owner, conversationId,
     );
     if (!rows[0]) throw new ArchiveError('item-not-found', `no conversation ${conversationId} in the archive of ${owner}`);
@@ -180,16 +180,16 @@ export class ArchiveReader {
     if (narrowed === undefined) {
       if (conversationCount !== undefined && !filter.withBare) return Number(conversationCount);
       if (filter.conversationId === undefined && filter.withBare) {
-        const rows = await this.database.$queryRawUnsafe<{ n: bigint }[]>(
+        const rows = await this.database.sql.$queryRawUnsafe<{ n: bigint }[]>(
           'SELECT message_count AS n FROM archive_chats WHERE owner = $1 AND peer = $2', filter.owner, filter.withBare);
         return Number(rows[0]?.n ?? 0);
       }
       if (filter.conversationId === undefined) {
-        const rows = await this.database.$queryRawUnsafe<{ n: bigint }[]>('SELECT message_count AS n FROM archive_owners WHERE owner = $1', filter.owner);
+        const rows = await this.database.sql.$queryRawUnsafe<{ n: bigint }[]>('SELECT message_count AS n FROM archive_owners WHERE owner = $1', filter.owner);
         return Number(rows[0]?.n ?? 0);
       }
     }
-    const rows = await this.database.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM archive_messages WHERE ${where}`, ...params);
+    const rows = await this.database.sql.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM archive_messages WHERE ${where}`, ...params);
     return Number(rows[0]!.n);
   }
 }

@@ -34,9 +34,8 @@ export class ArchiveWriter {
       plan.rows.map((r) => new Date(r.acceptedAt).toISOString()), plan.rows.map((r) => r.conversationId), plan.rows.map((r) => r.stanza),
     );
     // A redelivered stanza id (the same message accepted twice) is not inserted: only the rows
-    // actually inserted count towards chats and conversations.
-    const insertedKeys = new Set(inserted.map((r) => `${r.owner}\n${String(r.seq)}`));
-    const rows = plan.rows.filter((r) => insertedKeys.has(`${r.owner}\n${r.seq}`));
+    // actually inserted count towards chats and conversations. (Usually all were: no lookup then.)
+    const rows = inserted.length === plan.rows.length ? plan.rows : onlyInserted(plan.rows, inserted);
     await this.addToAggregates(sql, rows);
     await this.saveTrackers(sql, plan.trackers);
     const counts = countBy(rows, (r) => r.owner);
@@ -200,6 +199,11 @@ export class ArchiveWriter {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+function onlyInserted(planned: readonly ArchiveRow[], inserted: readonly { owner: string; seq: bigint }[]): ArchiveRow[] {
+  const keys = new Set(inserted.map((r) => `${r.owner}\n${String(r.seq)}`));
+  return planned.filter((r) => keys.has(`${r.owner}\n${r.seq}`));
+}
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();

@@ -26,7 +26,6 @@ async function main(): Promise<void> {
     process.exit(70);
   });
   const broker = await startBroker(config, log);
-  log.info({ host: broker.host, port: broker.port, dataDir: broker.dataDir, fsync: config.HEARTH_BROKER_FSYNC }, 'broker listening');
   let stopping = false;
   /** Stops accepting, flushes and exits; `quiet` when stdout may have no reader left. */
   const stop = (reason: string, quiet = false) => {
@@ -52,6 +51,8 @@ async function main(): Promise<void> {
     process.on('message', () => undefined); // reading the channel is what notices it closing
     process.on('disconnect', () => stop('parent exited', true));
   }
+  // Announced last: whoever reads this line may send SIGTERM at once, and must find the handler.
+  log.info({ host: broker.host, port: broker.port, dataDir: broker.dataDir, fsync: config.HEARTH_BROKER_FSYNC }, 'broker listening');
 }
 
 main().catch((err: unknown) => {

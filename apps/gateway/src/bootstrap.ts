@@ -96,6 +96,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, stores
       lingerMs: config.HEARTH_GATEWAY_APPEND_LINGER_MS,
       maxBatch: config.HEARTH_GATEWAY_APPEND_MAX_BATCH,
       appendTimeoutMs: config.HEARTH_GATEWAY_APPEND_TIMEOUT_MS,
+      lanes: config.HEARTH_GATEWAY_APPEND_LANES,
       logger,
     })
     : new UnconfiguredEventLog();

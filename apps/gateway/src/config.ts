@@ -33,6 +33,8 @@ export const gatewayConfigSchema = z.object({
   /** Appends arriving within this window go to the broker in one batch; each is still acknowledged on its own. */
   HEARTH_GATEWAY_APPEND_LINGER_MS: env.int(2, 0),
   HEARTH_GATEWAY_APPEND_MAX_BATCH: env.int(500, 1),
+  /** Producers appending in parallel (each keeps its chats' order); more lanes, less queueing behind one batch. */
+  HEARTH_GATEWAY_APPEND_LANES: env.int(4, 1),
   /** An append not acknowledged by then is answered with a `wait` error (resource-constraint). */
   HEARTH_GATEWAY_APPEND_TIMEOUT_MS: env.int(5_000, 100),
   /** Messages one session may send per second, sustained, and in a burst; beyond that: policy-violation. */

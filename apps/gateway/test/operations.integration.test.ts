@@ -83,6 +83,7 @@ describe('gateway operations: readiness, metrics, account events on the log', ()
       assert.ok((sample(metrics, 'hearth_gateway_stanzas_total{direction="in",kind="iq"}') ?? 0) >= 1, 'the bind request came in');
       assert.ok((sample(metrics, 'hearth_gateway_stanzas_total{direction="out",kind="iq"}') ?? 0) >= 1, 'the bind result went out');
       assert.match(metrics, /^# TYPE hearth_gateway_append_duration_seconds histogram$/m);
+      assert.match(metrics, /^# TYPE hearth_gateway_log_consumer_lag gauge$/m);
       assert.match(metrics, /^process_resident_memory_bytes\{service="gateway"\} \d+/m, 'default process metrics, labelled');
       const health = (await (await fetch(`${gateway.adminUrl}/healthz`)).json()) as Record<string, unknown>;
       assert.deepEqual(health, { status: 'ok', sessions: 1, connections: health.connections });

@@ -13,7 +13,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { startApnsServer, xml, type RunningApns, type TestXmppClient } from '@hearth/testing';
 import { ADMIN_TOKEN } from './support/gateway-process';
-import { startStack, type Stack } from './support/stack';
+import { SmStream } from './support/sm-stream';
+import { PASSWORD, startStack, type Stack } from './support/stack';
 
 const BUNDLE = 'com.example.chat';
 const APP_SERVER = 'push.example.com';
@@ -34,7 +35,7 @@ describe('push notifications to phones whose sessions are not active (XEP-0357)'
     writeFileSync(caFile, apns.certificate);
     stack = await startStack({
       services: ['archive', 'read-state', 'pubsub', 'push'],
-      users: ['alice@localhost', 'bob@localhost', 'carol@localhost', 'dave@localhost', 'erin@localhost'],
+      users: ['alice@localhost', 'bob@localhost', 'carol@localhost', 'dave@localhost', 'erin@localhost', 'frank@localhost'],
       serviceEnv: {
         push: {
           HEARTH_APNS_ENDPOINT: apns.endpoint, HEARTH_APNS_CA_FILE: caFile,
@@ -157,6 +158,30 @@ describe('push notifications to phones whose sessions are not active (XEP-0357)'
     await phone.waitFor((s) => s.is('message') && s.getChildText('body') === 'and one more', 'the second message');
     await pushCaughtUp();
     assert.equal(pushesFor(token).length, 0, 'an active session gets no push');
+  });
+
+  test('frank\'s phone lost its connection and waits for resumption (XEP-0198): it gets a push', async () => {
+    const token = tokenOf('frank-phone');
+    const phone = await SmStream.login(stack.gateways[0]!.ports.c2sTls, 'frank@localhost', PASSWORD);
+    await phone.bind('phone');
+    const mark = phone.text.length;
+    await phone.send(`<iq type='set' id='push-1'><enable xmlns='${PUSH_NS}' jid='${APP_SERVER}' node='frank-node'><x xmlns='jabber:x:data' type='submit'>` +
+      `<field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+      `<field var='device_token'><value>${token}</value></field><field var='bundle_id'><value>${BUNDLE}</value></field>` +
+      `<field var='environment'><value>production</value></field></x></enable></iq>`);
+    await phone.waitSince(mark, /<iq(?=[^>]*id=["']push-1["'])(?=[^>]*type=["']result["'])/);
+    await phone.enable();
+    await phone.send('<presence/>');
+    await sessionState('frank@localhost', 'phone', 'bound');
+    phone.drop();
+    await sessionState('frank@localhost', 'phone', 'hibernated');
+
+    const alice = await connect('alice@localhost', 'laptop');
+    await alice.send(chat('frank@localhost', 'Are you in a tunnel?', 'f1'));
+    const pushed = await apns.waitFor((r) => r.deviceToken === token, 'frank\'s push', 15_000);
+    assert.deepEqual(pushed.payload?.aps?.alert, { title: 'alice', body: 'Are you in a tunnel?' });
+    await pushCaughtUp();
+    assert.equal(pushesFor(token).length, 1, 'one push for one message');
   });
 
   test('a pubsub notification to an offline subscriber is pushed', async () => {

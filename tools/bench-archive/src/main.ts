@@ -90,14 +90,15 @@ async function main(): Promise<void> {
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     cleanups.unshift(() => db.end());
-    let consumingFrom = 0n;
-    while ((await checkpoint(db)) < BigInt(MESSAGES)) {
-      if (consumingFrom === 0n) consumingFrom = process.hrtime.bigint();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const total = Number(process.hrtime.bigint() - started) / 1e9;
+    // The service is ready (migrated, joined) from here: what follows is consumption alone.
+    const ready = process.hrtime.bigint();
+    while ((await checkpoint(db)) < BigInt(MESSAGES)) await new Promise((resolve) => setTimeout(resolve, 20));
+    const done = process.hrtime.bigint();
+    const total = Number(done - started) / 1e9;
+    const consuming = Number(done - ready) / 1e9;
     const rows = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM archive_messages')).rows[0]!.n);
     console.log(`ingest: ${MESSAGES} messages → ${rows} archive rows in ${total.toFixed(2)} s (service start included) = ${Math.round(MESSAGES / total)} messages/s, ${Math.round(rows / total)} rows/s`);
+    console.log(`ingest after the service was ready: ${consuming.toFixed(2)} s = ${Math.round(MESSAGES / consuming)} messages/s, ${Math.round(rows / consuming)} rows/s`);
 
     // 2. Lag under load
     console.log(`projection lag at ${RATE} messages/s for ${LOAD_SECONDS} s…`);

@@ -4,7 +4,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { decodeEvent, isEvent, topicOf, type Envelope, type EventContract, type EventOf } from '@hearth/contracts';
 import { createEventProducer, createKafka, type EventProducer } from '@hearth/kafka';
 import type { Logger } from '@hearth/runtime';
-import { appends, appendSeconds } from '../metrics/gateway-metrics';
+import { appends, appendSeconds, consumerLag } from '../metrics/gateway-metrics';
 
 /** The log could not take the event in time: the caller answers with a `wait` error (resource-constraint). */
 export class LogUnavailableError extends Error {
@@ -42,6 +42,11 @@ export interface LogOptions {
   lingerMs: number;
   maxBatch: number;
   appendTimeoutMs: number;
+  /**
+   * Producers sending in parallel, each with one batch in flight. An event's key picks its lane,
+   * so the events of one chat keep their order while other chats' batches proceed beside them.
+   */
+  lanes: number;
   logger: Logger;
 }
 
@@ -88,14 +93,11 @@ export class KafkaEventLog implements EventLog {
   readonly instanceId: string;
   private readonly kafka: Kafka;
   private readonly handlers = new Handlers();
-  private producer: EventProducer | null = null;
+  private lanes: AppendLane[] = [];
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   /** The live-event consumer is in its group (or there is none to join); readiness. */
   private joined = false;
-  private pending: PendingAppend[] = [];
-  private flushing = false;
-  private lingerTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: LogOptions) {
     this.instanceId = options.instanceId;
@@ -113,7 +115,7 @@ export class KafkaEventLog implements EventLog {
    * nothing appended after start-up is missed.
    */
   async start(): Promise<void> {
-    this.producer = await createEventProducer(this.kafka);
+    for (let i = 0; i < this.options.lanes; i++) this.lanes.push(new AppendLane(await createEventProducer(this.kafka), this.options));
     this.admin = this.kafka.admin();
     await this.admin.connect();
     const topics = this.handlers.topics();
@@ -130,6 +132,8 @@ export class KafkaEventLog implements EventLog {
     }));
     consumer.on(consumer.events.CRASH, () => { this.joined = false; });
     consumer.on(consumer.events.STOP, () => { this.joined = false; });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      consumerLag.set({ topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)));
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -160,33 +164,60 @@ export class KafkaEventLog implements EventLog {
   }
 
   append(event: Envelope): Promise<void> {
-    if (!this.producer) return Promise.reject(new LogUnavailableError('not connected'));
+    if (this.lanes.length === 0) return Promise.reject(new LogUnavailableError('not connected'));
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
         reject(new LogUnavailableError(`no acknowledgement within ${this.options.appendTimeoutMs} ms`));
       }, this.options.appendTimeoutMs);
-      this.pending.push({
+      this.lanes[laneOf(event.key, this.lanes.length)]!.add({
         event,
         resolve: () => { clearTimeout(timer); if (!settled) resolve(); },
         reject: (error) => { clearTimeout(timer); if (!settled) reject(error); },
       });
-      if (this.pending.length >= this.options.maxBatch) void this.flush();
-      else this.lingerTimer ??= setTimeout(() => void this.flush(), this.options.lingerMs);
     });
   }
 
-  /** One send in flight at a time; what arrives meanwhile forms the next batch. */
-  private async flush(): Promise<void> {
+  async stop(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.close()));
+    await this.consumer?.disconnect();
+    await this.admin?.disconnect();
+  }
+}
+
+/** One producer and its queue: appends arriving within the linger go out as one batch, one batch in flight. */
+class AppendLane {
+  private pending: PendingAppend[] = [];
+  private flushing: Promise<void> | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly producer: EventProducer,
+    private readonly options: LogOptions,
+  ) {}
+
+  add(append: PendingAppend): void {
+    this.pending.push(append);
+    if (this.pending.length >= this.options.maxBatch) void this.flush();
+    else this.lingerTimer ??= setTimeout(() => void this.flush(), this.options.lingerMs);
+  }
+
+  private flush(): Promise<void> {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
-    if (this.flushing || this.pending.length === 0) return;
-    this.flushing = true;
-    const batch = this.pending.splice(0, this.options.maxBatch);
+    if (this.flushing || this.pending.length === 0) return this.flushing ?? Promise.resolve();
+    this.flushing = this.send(this.pending.splice(0, this.options.maxBatch)).finally(() => {
+      this.flushing = null;
+      if (this.pending.length > 0) void this.flush();
+    });
+    return this.flushing;
+  }
+
+  private async send(batch: PendingAppend[]): Promise<void> {
     const timer = appendSeconds.startTimer();
     try {
-      await this.producer!.publish(batch.map((p) => p.event));
+      await this.producer.publish(batch.map((p) => p.event));
       timer({ outcome: 'ok' });
       appends.inc({ outcome: 'ok' }, batch.length);
       for (const p of batch) p.resolve();
@@ -196,18 +227,20 @@ export class KafkaEventLog implements EventLog {
       this.options.logger.error({ err: error, events: batch.length }, 'append failed');
       const failure = error instanceof Error && error.name === 'ContractViolation' ? error : new LogUnavailableError(String((error as Error).message ?? error));
       for (const p of batch) p.reject(failure);
-    } finally {
-      this.flushing = false;
-      if (this.pending.length > 0) void this.flush();
     }
   }
 
-  async stop(): Promise<void> {
-    await this.flush();
-    await this.consumer?.disconnect();
-    await this.admin?.disconnect();
-    await this.producer?.disconnect();
+  async close(): Promise<void> {
+    while (this.pending.length > 0 || this.flushing) await this.flush();
+    await this.producer.disconnect();
   }
+}
+
+/** A stable lane for a key (FNV-1a), so one chat's events always share a producer. */
+function laneOf(key: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
 }
 
 /** No brokers configured (a development gateway on its own): nothing can be appended. */

@@ -33,6 +33,13 @@ export const appendSeconds = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 });
 
+/** Set from kafkajs's end-of-batch instrumentation event: no extra request to the broker. */
+export const consumerLag = new Gauge({
+  name: 'hearth_gateway_log_consumer_lag',
+  help: 'Records between the live-event consumer\'s last batch and the end of the partition, as of that batch',
+  labelNames: ['topic', 'partition'] as const,
+});
+
 /** Counts a top-level element read from or written to a client, when it is a stanza. */
 export function countStanza(direction: 'in' | 'out', element: Element): void {
   if (STANZAS.has(element.name)) stanzas.inc({ direction, kind: element.name });
