@@ -2,7 +2,7 @@
  * `npm run broker -- --port 19092 --data-dir /some/dir`: runs the broker in the foreground.
  * SIGTERM/SIGINT stop accepting, flush and exit 0.
  */
-import { ConfigError, createLogger } from '@hearth/runtime';
+import { ConfigError, createLogger, exitWithSupervisor } from '@hearth/runtime';
 import { startBroker } from './broker';
 import { loadBrokerConfig } from './config';
 
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     process.on('message', () => undefined); // reading the channel is what notices it closing
     process.on('disconnect', () => stop('parent exited', true));
   }
+  exitWithSupervisor(() => stop('supervisor gone', true)); // `npm start` died: do not live on as an orphan
   // Announced last: whoever reads this line may send SIGTERM at once, and must find the handler.
   log.info({ host: broker.host, port: broker.port, dataDir: broker.dataDir, fsync: config.HEARTH_BROKER_FSYNC }, 'broker listening');
 }

