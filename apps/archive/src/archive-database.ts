@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, types } from 'pg';
+import { pgProjectionDatabase, type ProjectionDatabase, type SqlExecutor } from '@hearth/kafka';
 import type { RawSql } from './archive-writer';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -13,7 +14,7 @@ const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
  * The archive's own PostgreSQL database (no other service reads it). Prisma owns the schema and
  * its migrations; the archive's SQL — the projection's batch transactions and the XEP-0313
  * queries, all raw SQL — runs over a node-postgres pool of the same database (`sql`,
- * `transactionPool`), because Prisma's per-query overhead (its wasm query compiler and argument
+ * `projectionDatabase()`), because Prisma's per-query overhead (its wasm query compiler and argument
  * conversion) was the largest share of the archive's CPU time in the ingest profile
  * (tools/bench-archive).
  */
@@ -26,7 +27,37 @@ export class ArchiveDatabase extends PrismaClient implements OnModuleDestroy {
   constructor(databaseUrl: string, poolSize: number) {
     super({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 2 }) });
     this.pool = new Pool({ connectionString: databaseUrl, max: poolSize, types: { getTypeParser } });
+    // An idle connection the server dropped (restart, failover) is discarded by the pool; the next
+    // query opens a new one and reports any real outage. Without a listener it would crash the process.
+    this.pool.on('error', () => undefined);
     this.sql = rawSql(this.pool);
+  }
+
+  /**
+   * The projection runner's view: batch transactions on a pooled client. node-postgres reports a
+   * lost connection without a SQLSTATE; such errors are marked retriable, so the runner waits for
+   * the database (as it did through Prisma's adapter) instead of dead-lettering the batch.
+   */
+  projectionDatabase(): ProjectionDatabase<PgQueryable> {
+    const base = pgProjectionDatabase({
+      query: (sql, params) => this.pool.query(sql, params),
+      connect: async () => {
+        const client = await this.pool.connect();
+        // A checked-out client whose connection breaks between two statements emits 'error' (which
+        // would crash the process unheard); its next statement then fails, and the batch is retried.
+        const ignore = () => undefined;
+        client.on('error', ignore);
+        return {
+          query: (sql: string, params?: unknown[]) => client.query(sql, params),
+          release: (error?: Error) => {
+            client.off('error', ignore);
+            client.release(error);
+          },
+        };
+      },
+    });
+    const read: SqlExecutor = { query: <Row>(sql: string, params: unknown[]) => base.read.query<Row>(sql, params).catch(markConnectionLoss) };
+    return { transaction: (work) => base.transaction(work).catch(markConnectionLoss), sql: base.sql, read };
   }
 
   async isReachable(): Promise<boolean> {
@@ -37,6 +68,15 @@ export class ArchiveDatabase extends PrismaClient implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await Promise.all([this.$disconnect(), this.pool.end()]);
   }
+}
+
+const CONNECTION_LOST = /connection terminated|not queryable|timeout exceeded when trying to connect|connection error/i;
+
+function markConnectionLoss(error: unknown): never {
+  if (error instanceof Error && !(error as { code?: unknown }).code && CONNECTION_LOST.test(error.message)) {
+    Object.assign(error, { retriable: true });
+  }
+  throw error;
 }
 
 /** What rawSql needs of a node-postgres pool or client. */

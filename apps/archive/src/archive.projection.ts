@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import {
   AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
 } from '@hearth/contracts';
-import { createKafka, pgProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { createKafka, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { ArchiveDatabase, rawSql } from './archive-database';
@@ -39,7 +39,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       kafka: createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger }),
       name: this.config.HEARTH_ARCHIVE_CONSUMER_GROUP,
       topics: this.config.HEARTH_ARCHIVE_TOPICS,
-      database: pgProjectionDatabase(this.database.pool),
+      database: this.database.projectionDatabase(),
       logger: this.logger,
       // Larger batches mean fewer transactions, and a chat's several messages in one batch update
       // its chat, conversation and tracker rows once.

@@ -42,7 +42,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // start` before it stopped the services and the broker in order. Every caller stops the server
   // itself (stop() below), so only the signals are unhooked; the hook on plain process exit stays.
   const { default: exitHook } = await import('async-exit-hook');
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
+  const hooked = new Set(exitHook.hookedEvents());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) if (hooked.has(signal)) exitHook.unhookEvent(signal);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
