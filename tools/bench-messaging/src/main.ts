@@ -8,6 +8,7 @@
  *
  *   npm run bench -w @hearth/bench-messaging -- [--pairs 500] [--rates 5000,10000] [--seconds 10]
  *   BENCH_GATEWAY_NODE_OPTIONS=--cpu-prof  profiles the gateway (the .cpuprofile lands in the cwd)
+ *   BENCH_GATEWAY_MAIN=/path/to/dist/src/main.js  benchmarks another gateway build
  *
  * The client is raw TLS with regular expressions (as in tools/bench-gateway) so the benchmark
  * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
@@ -24,7 +25,8 @@ import { promisify } from 'node:util';
 import { startBroker, startPostgres, startService } from '@hearth/testing';
 
 const pbkdf2Async = promisify(pbkdf2);
-const GATEWAY = resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
+/** BENCH_GATEWAY_MAIN runs another build of the gateway (e.g. a copy of an older revision, to compare under the same load). */
+const GATEWAY = process.env.BENCH_GATEWAY_MAIN ?? resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const PASSWORD = 'bench-password';
 const TICK_MS = 5;

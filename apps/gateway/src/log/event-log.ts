@@ -6,6 +6,9 @@ import { createEventProducer, createKafka, type EventProducer } from '@hearth/ka
 import type { Logger } from '@hearth/runtime';
 import { appends, appendSeconds, consumerLag } from '../metrics/gateway-metrics';
 
+/** How often the live-event consumer commits its positions (never per batch: see `start`). */
+const LIVE_COMMIT_INTERVAL_MS = 5_000;
+
 /** The log could not take the event in time: the caller answers with a `wait` error (resource-constraint). */
 export class LogUnavailableError extends Error {
   constructor(reason: string) {
@@ -96,6 +99,9 @@ export class KafkaEventLog implements EventLog {
   private lanes: AppendLane[] = [];
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
+  /** The live consumer's next offsets not committed yet, by topic/partition. */
+  private readonly positions = new Map<string, { topic: string; partition: number; offset: string }>();
+  private commitTimer: NodeJS.Timeout | null = null;
   /** The live-event consumer is in its group (or there is none to join); readiness. */
   private joined = false;
 
@@ -132,10 +138,18 @@ export class KafkaEventLog implements EventLog {
     }));
     consumer.on(consumer.events.CRASH, () => { this.joined = false; });
     consumer.on(consumer.events.STOP, () => { this.joined = false; });
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
-      consumerLag.set({ topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)));
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      consumerLag.set({ topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag));
+      this.positions.set(`${payload.topic}/${payload.partition}`, { topic: payload.topic, partition: payload.partition, offset: String(BigInt(payload.lastOffset) + 1n) });
+    });
+    // Positions are committed now and then, off the delivery path, only so that a consumer that
+    // rejoins (after a broker hiccup) resumes where it was instead of skipping to the end.
+    this.commitTimer = setInterval(() => void this.commitPositions(consumer), LIVE_COMMIT_INTERVAL_MS).unref();
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({
+      // No commit per batch (a broker round trip between fetches, on the delivery path): the
+      // group starts at the end anyway; positions are committed in the background (see below).
+      autoCommit: false,
       eachMessage: async ({ message }) => {
         let event: Envelope;
         try {
@@ -149,6 +163,17 @@ export class KafkaEventLog implements EventLog {
       },
     });
     await joined;
+  }
+
+  private async commitPositions(consumer: Consumer): Promise<void> {
+    if (this.positions.size === 0) return;
+    const offsets = [...this.positions.values()];
+    this.positions.clear();
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'could not commit live-event positions');
+    }
   }
 
   /** The live-event consumer has joined its group: events appended anywhere reach this gateway's sessions. */
@@ -181,6 +206,7 @@ export class KafkaEventLog implements EventLog {
 
   async stop(): Promise<void> {
     await Promise.all(this.lanes.map((lane) => lane.close()));
+    if (this.commitTimer) clearInterval(this.commitTimer);
     await this.consumer?.disconnect();
     await this.admin?.disconnect();
   }

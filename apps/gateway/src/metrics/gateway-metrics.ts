@@ -40,6 +40,16 @@ export const consumerLag = new Gauge({
   labelNames: ['topic', 'partition'] as const,
 });
 
+/**
+ * From the message's acceptance (before its dedupe claim and append) to its delivery to this
+ * gateway's sessions: the server's share of end-to-end latency, append and live consumer included.
+ */
+export const deliveryLagSeconds = new Histogram({
+  name: 'hearth_gateway_message_delivery_lag_seconds',
+  help: 'Time from accepting a message (before its append) to writing it to a local session, for messages delivered by this gateway',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+});
+
 /** Counts a top-level element read from or written to a client, when it is a stanza. */
 export function countStanza(direction: 'in' | 'out', element: Element): void {
   if (STANZAS.has(element.name)) stanzas.inc({ direction, kind: element.name });

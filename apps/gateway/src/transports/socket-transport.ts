@@ -14,6 +14,7 @@ export class SocketTransport implements Transport {
   readonly remoteAddress: string;
   private sink: TransportSink | null = null;
   private closedOnce = false;
+  private corked = false;
 
   constructor(
     readonly kind: 'tcp' | 'tls',
@@ -42,11 +43,29 @@ export class SocketTransport implements Transport {
   }
 
   write(text: string): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(text);
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return;
+    // Everything written to this client in one tick (a batch of delivered messages, a reply and
+    // its carbons) leaves as one TLS record and one syscall instead of one each: corked until
+    // the current tick's work is done.
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(text);
   }
 
   startTls(): Promise<void> {
     const raw = this.socket;
+    // `<proceed/>` must reach the wire in clear before the TLS layer takes the socket over.
+    if (this.corked) {
+      this.corked = false;
+      raw.uncork();
+    }
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
     raw.removeAllListeners('error');

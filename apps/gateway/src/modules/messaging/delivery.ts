@@ -1,5 +1,6 @@
 import type { MessageAccepted, PayloadOf } from '@hearth/contracts';
 import type { Logger } from '@hearth/runtime';
+import { deliveryLagSeconds } from '../../metrics/gateway-metrics';
 import type { Session } from '../../sessions/session';
 import type { SessionRegistry } from '../../sessions/session-registry';
 import { Jid } from '../../xml/jid';
@@ -47,6 +48,7 @@ export class MessageDelivery {
     const recipients = this.sessions.resources(message.recipient);
     const senders = self ? [] : this.sessions.resources(message.sender);
     if (recipients.length === 0 && senders.length === 0) return; // the usual case on a gateway that holds neither side
+    deliveryLagSeconds.observe(Math.max(0, Date.now() - Date.parse(message.acceptedAt)) / 1000);
 
     const stanza = this.reader.read(message.stanza);
     const to = Jid.parse(message.to);

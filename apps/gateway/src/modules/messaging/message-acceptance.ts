@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { chatKeyOf, ContractViolation, createEvent, MessageAccepted } from '@hearth/contracts';
 import type { Logger } from '@hearth/runtime';
 import type { AccountStore } from '../../accounts/account-store';
@@ -21,8 +22,12 @@ const ACCOUNT_CACHE_SIZE = 50_000;
 const RECENT_KEYS = 50_000;
 /** Most claims or confirmations in one SQL statement. */
 const DEDUPE_MAX_BATCH = 1_000;
+/** How often an unconfirmed dedupe key is read again, and the margin past its append timeout (clocks of two gateways). */
+const UNCONFIRMED_RECHECK_MS = 20;
+const UNCONFIRMED_SLACK_MS = 1_000;
 
 type MessageType = 'chat' | 'normal' | 'headline';
+type DedupeOperation = { kind: 'claim'; claim: DedupeClaim } | { kind: 'confirm'; key: DedupeKey };
 
 export interface AcceptanceOptions {
   router: Router;
@@ -35,6 +40,8 @@ export interface AcceptanceOptions {
   burst: number;
   /** Claims arriving within this window share one statement (the log's append linger). */
   lingerMs: number;
+  /** The log's append timeout (HEARTH_GATEWAY_APPEND_TIMEOUT_MS): an attempt older than this no longer succeeds. */
+  appendTimeoutMs: number;
 }
 
 /**
@@ -46,17 +53,20 @@ export class MessageAcceptance {
   private readonly limiter: MessageRateLimiter<Session>;
   private readonly knownAccounts = new BoundedMap<string, number>(ACCOUNT_CACHE_SIZE);
   private readonly recentKeys = new BoundedMap<string, true>(RECENT_KEYS);
+  /** Dedupe keys whose append failed here (the client was told to retry): a resend appends again at once. */
+  private readonly failedKeys = new BoundedMap<string, true>(RECENT_KEYS);
   /** Dedupe keys being accepted on this gateway right now: a resend waits for the first attempt. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly claims: Batcher<DedupeClaim, ClaimOutcome>;
-  private readonly confirmations: Batcher<DedupeKey, void>;
+  /** Claims and confirmations share one batch: one statement and one commit for both. */
+  private readonly dedupe: Batcher<DedupeOperation, ClaimOutcome | undefined>;
 
   constructor(private readonly options: AcceptanceOptions) {
     this.limiter = new MessageRateLimiter(options.ratePerSec, options.burst);
-    this.claims = new Batcher((items) => options.dedupe.claim(items), options.lingerMs, DEDUPE_MAX_BATCH);
-    this.confirmations = new Batcher(async (items) => {
-      await options.dedupe.confirm(items);
-      return items.map(() => undefined);
+    this.dedupe = new Batcher(async (operations) => {
+      const claims = operations.flatMap((o) => (o.kind === 'claim' ? [o.claim] : []));
+      const outcomes = await options.dedupe.claim(claims, operations.flatMap((o) => (o.kind === 'confirm' ? [o.key] : [])));
+      let next = 0;
+      return operations.map((o) => (o.kind === 'claim' ? outcomes[next++] : undefined));
     }, options.lingerMs, DEDUPE_MAX_BATCH);
   }
 
@@ -101,7 +111,9 @@ export class MessageAcceptance {
     const attempt = (async () => {
       const stanzaId = randomUUID();
       const acceptedAt = new Date();
-      const outcome = await this.claims.submit({ ...key, stanzaId, acceptedAt });
+      let outcome = await this.claim({ ...key, stanzaId, acceptedAt });
+      // An attempt that failed on this gateway is known to be over: no need to wait for it.
+      if (outcome.kind === 'unconfirmed' && !this.failedKeys.has(mapKey)) outcome = await this.settled({ ...key, stanzaId, acceptedAt }, outcome);
       if (outcome.kind === 'duplicate') {
         this.recentKeys.set(mapKey, true);
         return this.duplicate(session, key);
@@ -110,9 +122,15 @@ export class MessageAcceptance {
       // appending again with the same stanza id and time cannot create a second message.
       const [id, at] = outcome.kind === 'new' ? [stanzaId, acceptedAt] : [outcome.stanzaId, outcome.acceptedAt];
       if (outcome.kind === 'unconfirmed') this.options.logger.info({ jid: session.jid.toString(), stanzaId: id }, 'resend of an unconfirmed message: appending again with its stanza id');
-      await this.append(session, stanza, to, type, key.clientId, id, at);
+      try {
+        await this.append(session, stanza, to, type, key.clientId, id, at);
+      } catch (error) {
+        this.failedKeys.set(mapKey, true);
+        throw error;
+      }
+      this.failedKeys.delete(mapKey);
       this.recentKeys.set(mapKey, true);
-      this.confirmations.submit(key).catch((error: unknown) => {
+      this.dedupe.submit({ kind: 'confirm', key }).catch((error: unknown) => {
         // Still safe: the key stays unconfirmed, so a resend appends the same stanza id again.
         this.options.logger.warn({ err: error, jid: key.sender }, 'could not confirm a dedupe key');
       });
@@ -123,6 +141,27 @@ export class MessageAcceptance {
     } finally {
       this.inFlight.delete(mapKey);
     }
+  }
+
+  private async claim(claim: DedupeClaim): Promise<ClaimOutcome> {
+    return (await this.dedupe.submit({ kind: 'claim', claim }))!;
+  }
+
+  /**
+   * An unconfirmed key is not necessarily a failed attempt: the first attempt may still be on its
+   * way on another gateway, or appended with its confirmation a few milliseconds behind (a
+   * recipient can see the message and the client resend through another gateway before that).
+   * So the key is read again until it is confirmed (a duplicate) or its attempt can no longer
+   * succeed (its append would have timed out); only then is the message appended again.
+   */
+  private async settled(claim: DedupeClaim, first: ClaimOutcome & { kind: 'unconfirmed' }): Promise<ClaimOutcome> {
+    const deadline = first.acceptedAt.getTime() + this.options.appendTimeoutMs + UNCONFIRMED_SLACK_MS;
+    let outcome: ClaimOutcome = first;
+    while (outcome.kind === 'unconfirmed' && Date.now() < deadline) {
+      await delay(UNCONFIRMED_RECHECK_MS);
+      outcome = await this.claim(claim);
+    }
+    return outcome;
   }
 
   /**

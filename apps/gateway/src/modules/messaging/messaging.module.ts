@@ -23,6 +23,7 @@ export const messagingModule: GatewayModule = {
       ratePerSec: config.HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC,
       burst: config.HEARTH_GATEWAY_MESSAGE_BURST,
       lingerMs: config.HEARTH_GATEWAY_APPEND_LINGER_MS,
+      appendTimeoutMs: config.HEARTH_GATEWAY_APPEND_TIMEOUT_MS,
     });
     const delivery = new MessageDelivery(sessions, carbons, logger);
 
