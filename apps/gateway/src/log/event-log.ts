@@ -4,6 +4,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { decodeEvent, isEvent, topicOf, type Envelope, type EventContract, type EventOf } from '@hearth/contracts';
 import { createEventProducer, createKafka, type EventProducer } from '@hearth/kafka';
 import type { Logger } from '@hearth/runtime';
+import { RecentIds } from './recent-ids';
 import { appends, appendSeconds, consumerLag } from '../metrics/gateway-metrics';
 
 /** How often the live-event consumer commits its positions (never per batch: see `start`). */
@@ -63,9 +64,17 @@ interface PendingAppend {
   reject(error: Error): void;
 }
 
+/** Event ids remembered to hand each live event to the handlers once: well over a minute of traffic. */
+const RECENT_EVENT_IDS = 200_000;
+
 /** Handlers by event type, shared by both implementations. */
 class Handlers {
   private readonly byType = new Map<string, { contract: EventContract<string, unknown>; handlers: EventHandler<never>[] }>();
+  /**
+   * The log delivers at least once (a consumer that rejoins re-reads a little; a message whose
+   * append was not confirmed is appended again with the same event id): handlers see an id once.
+   */
+  private readonly seen = new RecentIds(RECENT_EVENT_IDS);
 
   add<T extends string, P>(contract: EventContract<T, P>, handler: EventHandler<EventContract<T, P>>): void {
     const entry = this.byType.get(contract.type) ?? { contract: contract as EventContract<string, unknown>, handlers: [] };
@@ -79,7 +88,7 @@ class Handlers {
 
   async dispatch(event: Envelope, logger: Logger): Promise<void> {
     const entry = this.byType.get(event.type);
-    if (!entry || !isEvent(event, entry.contract)) return;
+    if (!entry || !isEvent(event, entry.contract) || !this.seen.firstTime(event.id)) return;
     for (const handler of entry.handlers) {
       try {
         await (handler as EventHandler<EventContract<string, unknown>>)(event as EventOf<EventContract<string, unknown>>);

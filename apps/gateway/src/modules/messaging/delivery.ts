@@ -1,18 +1,14 @@
 import type { MessageAccepted, PayloadOf } from '@hearth/contracts';
-import type { Logger } from '@hearth/runtime';
 import { deliveryLagSeconds } from '../../metrics/gateway-metrics';
 import type { Session } from '../../sessions/session';
 import type { SessionRegistry } from '../../sessions/session-registry';
 import { Jid } from '../../xml/jid';
-import { BoundedMap } from './batcher';
 import { carbonCopy, isCarbonEligible, type CarbonsState } from './carbons';
 import { StanzaReader } from './stanza-reader';
 import { withStanzaIdBy } from './stanza-ids';
 
 type Accepted = PayloadOf<typeof MessageAccepted>;
 
-/** Event ids already delivered by this gateway: a message appended again after a crash is not delivered twice. */
-const DELIVERED_MEMORY = 100_000;
 
 /**
  * Delivery from the log: every gateway hears every MessageAccepted and delivers it to the sessions
@@ -30,20 +26,14 @@ const DELIVERED_MEMORY = 100_000;
  */
 export class MessageDelivery {
   private readonly reader = new StanzaReader();
-  private readonly delivered = new BoundedMap<string, true>(DELIVERED_MEMORY);
 
   constructor(
     private readonly sessions: SessionRegistry,
     private readonly carbons: CarbonsState,
-    private readonly logger: Logger,
   ) {}
 
-  deliver(eventId: string, message: Accepted): void {
-    if (this.delivered.has(eventId)) {
-      this.logger.debug({ eventId, stanzaId: message.stanzaId }, 'message appended again after an unconfirmed attempt: already delivered here');
-      return;
-    }
-    this.delivered.set(eventId, true);
+  /** Called once per event id (the log drops a message appended again after an unconfirmed attempt). */
+  deliver(message: Accepted): void {
     const self = message.sender === message.recipient;
     const recipients = this.sessions.resources(message.recipient);
     const senders = self ? [] : this.sessions.resources(message.sender);

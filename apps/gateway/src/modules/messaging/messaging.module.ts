@@ -25,10 +25,10 @@ export const messagingModule: GatewayModule = {
       lingerMs: config.HEARTH_GATEWAY_APPEND_LINGER_MS,
       appendTimeoutMs: config.HEARTH_GATEWAY_APPEND_TIMEOUT_MS,
     });
-    const delivery = new MessageDelivery(sessions, carbons, logger);
+    const delivery = new MessageDelivery(sessions, carbons);
 
     router.hook('message', (session, stanza, to) => acceptance.handle(session, stanza, to));
-    log.on(MessageAccepted, (event) => delivery.deliver(event.id, event.payload));
+    log.on(MessageAccepted, (event) => delivery.deliver(event.payload));
 
     // XEP-0280 §4: enable and disable for the sending resource.
     for (const [name, apply] of [['enable', carbons.enable], ['disable', carbons.disable]] as const) {

@@ -79,20 +79,3 @@ export function sessionsFor(sessions: SessionRegistry, recipient: string): Sessi
   const session = sessions.get(jid);
   return session ? [session] : [];
 }
-
-/** How many delivered event ids a gateway remembers, so a redelivered record (consumer rebalance) notifies nobody twice. */
-export const DELIVERED_EVENT_MEMORY = 10_000;
-
-/** A bounded set of recently seen ids, oldest forgotten first. */
-export class RecentIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly capacity: number) {}
-
-  /** True the first time an id is seen. */
-  firstTime(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.add(id);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
-    return true;
-  }
-}

@@ -7,7 +7,7 @@ import { NS } from '../../xml/namespaces';
 import type { GatewayModule } from '../module';
 import { PubsubCalls, type WireLastItem } from './pubsub-calls';
 import { pubsubIqHandler } from './pubsub-iq';
-import { DELIVERED_EVENT_MEMORY, eventMessage, itemElement, RecentIds, sessionsFor } from './pubsub-notifications';
+import { eventMessage, itemElement, sessionsFor } from './pubsub-notifications';
 
 type Recipients = { recipients: { jid: string; subids: string[] }[]; service: string };
 
@@ -32,11 +32,10 @@ export const pubsubModule: GatewayModule = {
 
     // §7.1.2, §7.2.2, §8.4.2, §8.5.2: one message per recipient JID, whatever its number of subids;
     // several subids are listed as SHIM headers (§12.20).
-    const delivered = new RecentIds(DELIVERED_EVENT_MEMORY);
     function notify<T extends string, P extends Recipients>(contract: EventContract<T, P>, content: (payload: P) => Element): void {
       log.on(contract, (event) => {
         const payload = event.payload;
-        if (payload.recipients.length === 0 || !delivered.firstTime(event.id)) return;
+        if (payload.recipients.length === 0) return;
         let built: Element | undefined;
         for (const recipient of payload.recipients) {
           const targets = sessionsFor(sessions, recipient.jid);

@@ -6,16 +6,12 @@ import { xml, type Element } from '../../xml/element';
 import type { Jid } from '../../xml/jid';
 import { NS } from '../../xml/namespaces';
 import type { GatewayModule } from '../module';
-import { RecentIds } from '../pubsub/pubsub-notifications';
 import { EntityCaps } from './entity-caps';
 import { mdsPepHandlers } from './mds-pep';
 import { ReadStateCalls } from './read-state-calls';
 import {
   CHAT_MARKERS_NS, displayedItem, HEARTH_UNREAD_NS, MDS_NODE, MDS_NOTIFY, MDS_SERVER_ASSIST, PUBLISH_OPTIONS_FORM, readDisplayed, unreadElement,
 } from './read-markers.xml';
-
-/** UnreadChanged ids remembered to drop a re-publication (read-state re-publishes its outbox after a crash). */
-const DELIVERED_EVENT_MEMORY = 10_000;
 
 /**
  * Read markers: the XMPP side of read-state (issue 7, apps/read-state/README.md). One read
@@ -98,12 +94,11 @@ export const readMarkersModule: GatewayModule = {
       unreadEnabled.delete(request.session);
     });
 
-    // Every device follows: each gateway tells the sessions it holds.
-    const delivered = new RecentIds(DELIVERED_EVENT_MEMORY);
+    // Every device follows: each gateway tells the sessions it holds (the log hands each event id over once).
     log.on(UnreadChanged, (event) => {
       const { user, peer, unread, total, pointer, reason } = event.payload;
       const targets = sessions.resources(user);
-      if (targets.length === 0 || !delivered.firstTime(event.id)) return;
+      if (targets.length === 0) return;
       const counts = unreadElement(total, [{ peer, unread, pointer }]);
       // XEP-0163 §4.3 / XEP-0490 §4.3: the node's new item, to resources whose caps include +notify.
       const mdsEvent = reason === 'pointer-moved' && pointer
