@@ -40,6 +40,11 @@ export const gatewayConfigSchema = z.object({
   /** Messages one session may send per second, sustained, and in a burst; beyond that: policy-violation. */
   HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: env.int(50, 1),
   HEARTH_GATEWAY_MESSAGE_BURST: env.int(200, 1),
+  /**
+   * How long a sender's message id keeps a resend from becoming a second message. Clients resend
+   * within minutes (reconnect, XEP-0198 resumption); older keys are deleted.
+   */
+  HEARTH_GATEWAY_DEDUPE_RETENTION_HOURS: env.int(7 * 24, 1),
   /** XEP-0198 §5: how long a broken stream's session waits for resumption (0: no resumption). */
   HEARTH_GATEWAY_SM_RESUME_SECONDS: env.int(300, 0),
   /** XEP-0198 §4: stanzas sent and not yet acknowledged per session; beyond that the session is closed. */

@@ -34,6 +34,8 @@ export interface MessageDedupeStore {
   claim(claims: readonly DedupeClaim[], confirms?: readonly DedupeKey[]): Promise<ClaimOutcome[]>;
   /** Marks keys whose MessageAccepted is in the log. */
   confirm(keys: readonly DedupeKey[]): Promise<void>;
+  /** Deletes up to `limit` keys accepted before `before`; returns how many went. */
+  prune(before: Date, limit: number): Promise<number>;
 }
 
 const keyOf = (k: DedupeKey) => `${k.sender}\n${k.clientId}`;
@@ -59,6 +61,15 @@ export class InMemoryDedupeStore implements MessageDedupeStore {
       const entry = this.entries.get(keyOf(key));
       if (entry) entry.confirmed = true;
     }
+  }
+
+  async prune(before: Date, limit: number): Promise<number> {
+    let deleted = 0;
+    for (const [key, entry] of this.entries) {
+      if (deleted >= limit) break;
+      if (entry.acceptedAt < before && this.entries.delete(key)) deleted++;
+    }
+    return deleted;
   }
 }
 
@@ -87,39 +98,56 @@ export class PostgresDedupeStore implements MessageDedupeStore {
     }
     const { rows } = await this.sql.query<ClaimRow>(
       // The UPDATE runs although nothing reads it (PostgreSQL runs every data-modifying WITH).
+      // A key given twice in one batch is claimed by one of them (the one whose stanza id went in).
       `WITH confirmed AS (
          UPDATE message_dedupe m SET confirmed = true
          FROM unnest($5::text[], $6::text[]) AS k(sender, client_id)
          WHERE m.sender = k.sender AND m.client_id = k.client_id AND NOT m.confirmed),
        input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS i(sender, client_id, stanza_id, accepted_at)),
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
+           AS i(sender, client_id, stanza_id, accepted_at, position)),
        inserted AS (
          INSERT INTO message_dedupe (sender, client_id, stanza_id, accepted_at)
          SELECT DISTINCT ON (sender, client_id) sender, client_id, stanza_id, accepted_at FROM input
-         ON CONFLICT DO NOTHING RETURNING sender, client_id)
-       SELECT i.sender, i.client_id, (n.sender IS NOT NULL) AS claimed, m.stanza_id, m.accepted_at, m.confirmed
-       FROM input i LEFT JOIN inserted n USING (sender, client_id) LEFT JOIN message_dedupe m USING (sender, client_id)`,
+         ON CONFLICT DO NOTHING RETURNING sender, client_id, stanza_id)
+       SELECT i.sender, i.client_id, (n.stanza_id IS NOT NULL AND n.stanza_id = i.stanza_id) AS claimed,
+              m.stanza_id, m.accepted_at, m.confirmed
+       FROM input i LEFT JOIN inserted n USING (sender, client_id) LEFT JOIN message_dedupe m USING (sender, client_id)
+       ORDER BY i.position`,
       [claims.map((c) => c.sender), claims.map((c) => c.clientId), claims.map((c) => c.stanzaId), claims.map((c) => c.acceptedAt.toISOString()),
         confirms.map((k) => k.sender), confirms.map((k) => k.clientId)],
     );
-    const byKey = new Map(rows.map((r) => [`${r.sender}\n${r.client_id}`, r]));
-    // A key inserted by a concurrent transaction that committed after this statement's snapshot
-    // conflicts but is not visible in the join: read it once more.
+    // A key inserted by this statement (given twice) or by a concurrent transaction that committed
+    // after its snapshot is not visible in the join: read those once more.
     const unseen = rows.filter((r) => !r.claimed && r.stanza_id === null);
+    const committed = new Map<string, ClaimRow>();
     if (unseen.length > 0) {
       const { rows: again } = await this.sql.query<ClaimRow>(
         `SELECT m.sender, m.client_id, false AS claimed, m.stanza_id, m.accepted_at, m.confirmed
          FROM message_dedupe m JOIN unnest($1::text[], $2::text[]) AS k(sender, client_id) USING (sender, client_id)`,
         [unseen.map((r) => r.sender), unseen.map((r) => r.client_id)],
       );
-      for (const row of again) byKey.set(`${row.sender}\n${row.client_id}`, row);
+      for (const row of again) committed.set(keyOf({ sender: row.sender, clientId: row.client_id }), row);
     }
-    return claims.map((claim) => {
-      const row = byKey.get(keyOf(claim));
-      if (!row || row.claimed) return { kind: 'new' };
-      if (row.stanza_id === null || row.accepted_at === null) throw new Error(`dedupe key of ${claim.sender} vanished while claimed`);
+    return rows.map((first, index) => {
+      const row = first.claimed || first.stanza_id !== null ? first : committed.get(keyOf({ sender: first.sender, clientId: first.client_id }));
+      if (row?.claimed) return { kind: 'new' };
+      if (!row || row.stanza_id === null || row.accepted_at === null) throw new Error(`dedupe key of ${claims[index]!.sender} vanished while claimed`);
       return { kind: row.confirmed ? 'duplicate' : 'unconfirmed', stanzaId: row.stanza_id, acceptedAt: row.accepted_at };
     });
+  }
+
+  async prune(before: Date, limit: number): Promise<number> {
+    // Bounded batches on the accepted_at index: no long lock, no huge transaction.
+    const { rows } = await this.sql.query<{ deleted: number }>(
+      `WITH gone AS (
+         DELETE FROM message_dedupe WHERE ctid IN (
+           SELECT ctid FROM message_dedupe WHERE accepted_at < $1 ORDER BY accepted_at LIMIT $2)
+         RETURNING 1)
+       SELECT count(*)::int AS deleted FROM gone`,
+      [before.toISOString(), limit],
+    );
+    return rows[0]?.deleted ?? 0;
   }
 
   async confirm(keys: readonly DedupeKey[]): Promise<void> {

@@ -4,6 +4,7 @@ import { NS } from '../../xml/namespaces';
 import type { GatewayModule } from '../module';
 import { CarbonsState } from './carbons';
 import { MessageDelivery } from './delivery';
+import { DedupePruner } from './dedupe-pruner';
 import { MessageAcceptance } from './message-acceptance';
 
 /**
@@ -26,6 +27,8 @@ export const messagingModule: GatewayModule = {
       appendTimeoutMs: config.HEARTH_GATEWAY_APPEND_TIMEOUT_MS,
     });
     const delivery = new MessageDelivery(sessions, carbons);
+    const pruner = new DedupePruner(messageDedupe, config.HEARTH_GATEWAY_DEDUPE_RETENTION_HOURS * 3_600_000, logger);
+    router.onShutdown(() => pruner.stop());
 
     router.hook('message', (session, stanza, to) => acceptance.handle(session, stanza, to));
     log.on(MessageAccepted, (event) => delivery.deliver(event.payload));
