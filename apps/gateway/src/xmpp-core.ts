@@ -70,7 +70,7 @@ export function createXmppCore(config: GatewayConfig, logger: Logger, { stores, 
     pingTimeoutMs: config.HEARTH_GATEWAY_PING_TIMEOUT_MS,
   }, domains, sessions, stores.accounts);
   const roster = new RosterService(stores.rosters, sessions, logger);
-  const accounts = new AccountService(stores.accounts, sessions, roster, domains, config.HEARTH_SCRAM_ITERATIONS, logger);
+  const accounts = new AccountService(stores.accounts, router, roster, domains, config.HEARTH_SCRAM_ITERATIONS, logger);
 
   const decoySecret = randomBytes(32);
   const iterations = config.HEARTH_SCRAM_ITERATIONS;

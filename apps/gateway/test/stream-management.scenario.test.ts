@@ -43,7 +43,7 @@ describe('stream management (XEP-0198): acks, hibernation, resumption, session e
 
   before(async () => {
     stack = await startStack({
-      users: ['alice@localhost', 'bob@localhost', 'carol@localhost', 'dave@localhost', 'erin@localhost', 'frank@localhost', 'gina@localhost', 'hank@localhost', 'ivy@localhost'],
+      users: ['alice@localhost', 'bob@localhost', 'carol@localhost', 'dave@localhost', 'erin@localhost', 'frank@localhost', 'gina@localhost', 'hank@localhost', 'ivy@localhost', 'jack@localhost'],
       gatewayEnv: { HEARTH_GATEWAY_SM_REQUEST_EVERY: String(REQUEST_EVERY), HEARTH_GATEWAY_SM_REQUEST_AFTER_MS: String(REQUEST_AFTER_MS) },
     });
   });
@@ -200,6 +200,22 @@ describe('stream management (XEP-0198): acks, hibernation, resumption, session e
     const events = await sessionEvents(dave.streamId, (types) => types.includes('SessionClosed'));
     assert.equal((events.at(-1)!.payload as SessionPayload).reason, 'replaced');
     const late = await login('dave@localhost');
+    assert.deepEqual(await late.resume(id, 0), { resumed: false, condition: 'item-not-found' });
+  });
+
+  test('deleting jack\'s account ends his hibernated session at once: closed (kicked), never resumable', async () => {
+    const jack = await login('jack@localhost');
+    await jack.bind('phone');
+    const { id } = await jack.enable();
+    jack.drop();
+    await sessionEvents(jack.streamId, (types) => types.includes('SessionHibernated'));
+
+    const { status } = await stack.gateways[0]!.admin('DELETE', '/admin/users/jack@localhost');
+    assert.equal(status, 204);
+    const events = await sessionEvents(jack.streamId, (types) => types.includes('SessionClosed'));
+    assert.equal((events.at(-1)!.payload as SessionPayload).reason, 'kicked');
+    await stack.gateways[0]!.createUser('jack@localhost', PASSWORD); // the name is free again; the old session is not
+    const late = await login('jack@localhost');
     assert.deepEqual(await late.resume(id, 0), { resumed: false, condition: 'item-not-found' });
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@hearth/runtime';
 import { deriveCredentials } from '../auth/scram';
 import type { RosterService } from '../roster/roster.service';
-import type { SessionRegistry } from '../sessions/session-registry';
+import type { Router } from '../router/router';
 import { StreamError } from '../stream/errors';
 import { Jid } from '../xml/jid';
 import { AccountCreated, AccountDeleted, AccountPasswordChanged, createEvent, type Envelope } from '@hearth/contracts';
@@ -28,7 +28,7 @@ export class AccountCommandRejected extends Error {
 export class AccountService {
   constructor(
     private readonly store: AccountStore,
-    private readonly sessions: SessionRegistry,
+    private readonly router: Router,
     private readonly roster: RosterService,
     private readonly domains: ReadonlySet<string>,
     private readonly iterations: number,
@@ -67,7 +67,7 @@ export class AccountService {
     if (!(await this.store.delete(jid.toString(), accountEvent(AccountDeleted, jid)))) throw new AccountCommandRejected('not-found', `${jid} does not exist`);
     await this.roster.forgetAccount(jid);
     // XEP-0077 §3.2 behaviour for a removed account: its streams end with not-authorized.
-    for (const session of this.sessions.resources(jid)) session.connection.close(new StreamError('not-authorized', 'account deleted'));
+    for (const session of this.router.sessions.resources(jid)) this.router.disconnect(session, new StreamError('not-authorized', 'account deleted'));
     this.logger.info({ jid: jid.toString() }, 'account deleted');
   }
 

@@ -183,6 +183,15 @@ export class Router implements ConnectionHost {
   }
 
   /** Runs the session-ended listeners (unavailable presence …) once for a session leaving. */
+  /**
+   * Ends a session from the server's side (its account was deleted): a connected one with a
+   * stream error, a hibernated one (XEP-0198, no stream) at once, so it cannot be resumed.
+   */
+  disconnect(session: Session, error: StreamError): void {
+    if (!session.hibernated) return session.connection.close(error);
+    if (this.sessions.remove(session)) void this.endSession(session, 'kicked');
+  }
+
   async endSession(session: Session, reason: SessionEndReason): Promise<void> {
     for (const listener of this.sessionEndedListeners) {
       try {
