@@ -5,6 +5,8 @@ import { startGatewayProcess, type GatewayProcess } from './support/gateway-proc
 import { RawStream } from './support/raw-stream';
 
 const MiB = 1024 * 1024;
+/** The default of HEARTH_GATEWAY_MAX_STANZA_BYTES (256 KiB), which this file's gateway runs with. */
+const DEFAULT_MAX_STANZA_BYTES = 256 * 1024;
 
 /** Hostile input (issue 4): each gets the right stream error or refusal; memory stays bounded; others stay connected. */
 describe('hostile input', () => {
@@ -29,6 +31,22 @@ describe('hostile input', () => {
     await bystander?.stop();
     await gateway?.stop();
   });
+
+  /** A raw direct-TLS stream logged in with PLAIN (RFC 6120 §6, after TLS) and bound to `resource`. */
+  async function boundStream(username: string, password: string, resource: string): Promise<RawStream> {
+    const stream = await raw(true);
+    await stream.write(RawStream.header());
+    await stream.waitFor(/<\/stream:features>/);
+    await stream.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${password}`).toString('base64')}</auth>`);
+    await stream.waitFor(/<success/);
+    stream.text = '';
+    await stream.write(RawStream.header());
+    await stream.waitFor(/<\/stream:features>/);
+    await stream.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
+    await stream.waitFor(/<\/jid>/);
+    stream.text = '';
+    return stream;
+  }
 
   /** The logged-in bystander still gets answers from the server. */
   async function bystanderStillConnected(): Promise<void> {
@@ -78,6 +96,28 @@ describe('hostile input', () => {
     await stream.closed;
     const growth = gateway.rssBytes() - before;
     assert.ok(growth < 32 * MiB, `gateway RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
+    await bystanderStillConnected();
+  });
+
+  // HEARTH_GATEWAY_MAX_STANZA_BYTES counts UTF-8 bytes, not characters: `<presence><status>` +
+  // n × "€" (3 bytes, 1 character) + `</status></presence>` is 38 + 3n bytes, about a third of
+  // that in characters, so a character count would let the oversized one through.
+  test('the stanza cap counts bytes: a multi-byte stanza just over it gets policy-violation, one just under is accepted', async () => {
+    const presence = (n: number) => `<presence><status>${'€'.repeat(n)}</status></presence>`;
+    const under = presence(Math.floor((DEFAULT_MAX_STANZA_BYTES - 38) / 3));
+    const over = presence(Math.floor((DEFAULT_MAX_STANZA_BYTES - 38) / 3) + 1);
+    assert.ok(Buffer.byteLength(under) <= DEFAULT_MAX_STANZA_BYTES && Buffer.byteLength(over) === Buffer.byteLength(under) + 3);
+    assert.ok(Buffer.byteLength(over) > DEFAULT_MAX_STANZA_BYTES && over.length < DEFAULT_MAX_STANZA_BYTES / 2);
+
+    const accepted = await boundStream('alice', 'alice-password', 'under-cap');
+    await accepted.write(`${under}<iq type='get' id='after-under' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    await accepted.waitFor(/<iq[^>]*id="after-under"[^>]*type="result"|<iq[^>]*type="result"[^>]*id="after-under"/, 10_000);
+    assert.doesNotMatch(accepted.text, /stream:error/);
+
+    const refused = await boundStream('alice', 'alice-password', 'over-cap');
+    await refused.write(over);
+    assert.equal(await refused.streamError(10_000), 'policy-violation');
+    await refused.closed;
     await bystanderStillConnected();
   });
 

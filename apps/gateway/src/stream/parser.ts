@@ -4,7 +4,7 @@ import { NS } from '../xml/namespaces';
 import { StreamError } from './errors';
 
 export interface ParserLimits {
-  /** Largest stanza (or any run of input between two top-level boundaries), in characters. */
+  /** Largest stanza (or any run of input between two top-level boundaries), in bytes of UTF-8. */
   maxStanzaBytes: number;
   /** Deepest element nesting inside a stanza (the stanza itself is depth 1). */
   maxDepth: number;
@@ -42,8 +42,10 @@ export class StreamParser {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private stack: Element[] = [];
   private depth = 0;
+  /** Byte offset in the stream where the current stanza (or run between stanzas) began. */
   private unitStart = 0;
   private failed = false;
+  private readonly offsets = new ByteOffsets();
 
   constructor(
     private readonly framing: Framing,
@@ -73,14 +75,19 @@ export class StreamParser {
       this.fail(new StreamError('not-well-formed', 'invalid UTF-8'), false);
       return;
     }
-    // Feed in slices so the size cap is checked before a huge chunk is buffered whole.
-    for (let i = 0; i < text.length && !this.failed; i += SLICE) {
-      this.feed(text.slice(i, i + SLICE));
+    // Feed in slices so the size cap is checked before a huge chunk is buffered whole; a slice
+    // never ends between the two halves of a surrogate pair, so each half is not counted apart.
+    for (let i = 0; i < text.length && !this.failed;) {
+      let end = Math.min(i + SLICE, text.length);
+      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+      this.feed(text.slice(i, end));
       if (!this.failed) this.checkSize(false);
+      i = end;
     }
   }
 
   private feed(text: string): void {
+    this.offsets.next(text);
     try {
       this.sax.write(text);
     } catch (error) {
@@ -90,7 +97,7 @@ export class StreamParser {
 
   /** Also checked when a stanza completes, so one that fits in a slice cannot slip past the cap. */
   private checkSize(abort = true): void {
-    if (this.sax.position - this.unitStart > this.limits.maxStanzaBytes) {
+    if (this.offsets.at(this.sax.position) - this.unitStart > this.limits.maxStanzaBytes) {
       this.fail(new StreamError('policy-violation', `stanza larger than ${this.limits.maxStanzaBytes} bytes`), abort);
     }
   }
@@ -116,7 +123,7 @@ export class StreamParser {
     const depth = this.depth++;
     if (depth === 0) {
       if (this.framing === 'stream') {
-        this.unitStart = this.sax.position;
+        this.unitStart = this.offsets.at(this.sax.position);
         this.handlers.streamStart(element);
       }
       return;
@@ -136,7 +143,7 @@ export class StreamParser {
     const element = this.stack.pop()!;
     if (depth > 1) return;
     this.checkSize();
-    this.unitStart = this.sax.position;
+    this.unitStart = this.offsets.at(this.sax.position);
     if (this.framing === 'framed' && element.ns === NS.framing) {
       if (element.name === 'open') return this.handlers.streamStart(element);
       if (element.name === 'close') return this.handlers.streamEnd();
@@ -153,5 +160,55 @@ export class StreamParser {
       // Between stanzas only whitespace (keepalives) may appear.
       this.fail(new StreamError('bad-format', 'character data at stream level'));
     }
+  }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/**
+ * Maps saxes positions, which are indexes into the JavaScript text fed so far (UTF-16 code units),
+ * to byte offsets in the UTF-8 stream, so the stanza cap is in bytes as configured: a character
+ * is one to four bytes but one or two code units. Positions are asked for in increasing order
+ * within the slice being fed, so each slice is measured at most once (and not at all when it is
+ * ASCII, where units and bytes coincide).
+ */
+export class ByteOffsets {
+  private slice = '';
+  private ascii = true;
+  /** Stream position (code units) and byte offset where `slice` starts. */
+  private sliceUnits = 0;
+  private sliceBytes = 0;
+  /** Totals fed, including `slice`. */
+  private units = 0;
+  private bytes = 0;
+  /** The last position mapped inside `slice`, to continue from. */
+  private markUnits = 0;
+  private markBytes = 0;
+
+  /** Records the next slice of text, in stream order, before the parser sees it. */
+  next(text: string): void {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.slice = text;
+    this.ascii = bytes === text.length;
+    this.sliceUnits = this.markUnits = this.units;
+    this.sliceBytes = this.markBytes = this.bytes;
+    this.units += text.length;
+    this.bytes += bytes;
+  }
+
+  /** The byte offset of a stream position in the current slice. */
+  at(position: number): number {
+    const relative = position - this.sliceUnits;
+    // Before the slice only a character saxes carried over from the previous one (a CR) can lie.
+    if (relative <= 0 || this.ascii) return this.sliceBytes + relative;
+    if (position < this.markUnits) {
+      this.markUnits = this.sliceUnits;
+      this.markBytes = this.sliceBytes;
+    }
+    this.markBytes += Buffer.byteLength(this.slice.slice(this.markUnits - this.sliceUnits, relative), 'utf8');
+    this.markUnits = position;
+    return this.markBytes;
   }
 }
