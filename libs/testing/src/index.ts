@@ -4,3 +4,4 @@ export { startBroker, type RunningBroker, type StartBrokerOptions } from './brok
 export { connectXmpp, failedLogin, trustCertificate, xml, TestXmppClient, type XmppElement, type XmppLogin, type SaslMechanismName } from './xmpp';
 export { APNS_MAX_PAYLOAD_BYTES, startApnsServer, type ApnsReply, type ApnsRequest, type RunningApns, type StartApnsOptions } from './apns';
 export { startService, type RunningService, type StartServiceOptions } from './service';
+export { RawXmppConnection, type RawXmppOptions } from './raw-xmpp';

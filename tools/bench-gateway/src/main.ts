@@ -23,15 +23,13 @@
  * (an upper bound per connection).
  */
 import { spawn } from 'node:child_process';
-import { createHash, createHmac, createSecretKey, pbkdf2, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
+import { createSecureContext } from 'node:tls';
+import { RawXmppConnection } from '@hearth/testing';
 
-const pbkdf2Async = promisify(pbkdf2);
 const GATEWAY = resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const PASSWORD = 'bench-password';
@@ -112,106 +110,11 @@ async function createAccounts(gateway: Gateway, from: number, to: number): Promi
 
 /** TLS sessions (tickets) from the first pass, per username, for --resume. */
 const tlsSessions = new Map<string, Buffer>();
-let resumedLogins = 0;
-
-/** SaltedPassword per salt and iteration count (one password for every bench account). */
-const saltedPasswords = new Map<string, Promise<Buffer>>();
-
-function saltedPassword(salt: string, iterations: number): Promise<Buffer> {
-  const key = `${salt}:${iterations}`;
-  let salted = saltedPasswords.get(key);
-  if (!salted) {
-    salted = pbkdf2Async(PASSWORD, Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
-    saltedPasswords.set(key, salted);
-  }
-  return salted;
-}
-
-const STREAM_HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`;
-
-/** One client: direct TLS (XEP-0368), SCRAM-SHA-256 (RFC 7677), bind; then left idle. */
-class BenchClient {
-  private text = '';
-  private wake: (() => void) | null = null;
-  private socket!: TLSSocket;
-
-  /** A complete login with SaltedPassword from the cache (see learnSalt). */
-  async login(port: number, trust: SecureContext, username: string): Promise<void> {
-    const { firstBare, serverFirst, attrs } = await this.clientFirst(port, trust, username);
-    const salted = await saltedPassword(attrs.get('s')!, Number(attrs.get('i')));
-    // KeyObjects as keys: Node 24's createHmac is several times slower given a Buffer key.
-    const clientKey = createHmac('sha256', createSecretKey(salted)).update('Client Key').digest();
-    const storedKey = createHash('sha256').update(clientKey).digest();
-    const withoutProof = `c=biws,r=${attrs.get('r')}`;
-    const signature = createHmac('sha256', createSecretKey(storedKey)).update(`${firstBare},${serverFirst},${withoutProof}`).digest();
-    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!)).toString('base64');
-    this.socket.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${withoutProof},p=${proof}`).toString('base64')}</response>`);
-    await this.expect(/<success/);
-    if (this.socket.isSessionReused()) resumedLogins += 1;
-    this.socket.write(STREAM_HEADER);
-    await this.expect(/<\/stream:features>/);
-    this.socket.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`);
-    await this.expect(/<jid>[^<]+<\/jid>/);
-    this.text = '';
-    this.socket.removeAllListeners('data');
-    this.socket.on('data', () => undefined); // idle: server pings would be answered by any traffic; none expected
-  }
-
-  /**
-   * The untimed first pass: reads the account's salt and iteration count from server-first,
-   * derives SaltedPassword into the cache, then aborts the exchange (RFC 6120 §6.4.4; an abort is
-   * not a failed login) and closes.
-   */
-  async learnSalt(port: number, trust: SecureContext, username: string): Promise<void> {
-    const { attrs } = await this.clientFirst(port, trust, username);
-    await saltedPassword(attrs.get('s')!, Number(attrs.get('i')));
-    this.socket.write(`<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>`);
-    await this.expect(/<failure/);
-    this.close();
-  }
-
-  private async clientFirst(port: number, trust: SecureContext, username: string) {
-    const session = RESUME ? tlsSessions.get(username) : undefined;
-    this.socket = connect({ port, host: '127.0.0.1', servername: 'localhost', secureContext: trust, session });
-    if (RESUME) this.socket.on('session', (ticket: Buffer) => tlsSessions.set(username, ticket));
-    this.socket.setEncoding('utf8');
-    this.socket.on('data', (chunk: string) => {
-      this.text += chunk;
-      this.wake?.();
-    });
-    this.socket.on('error', () => this.wake?.());
-    this.socket.on('close', () => this.wake?.());
-    this.socket.write(STREAM_HEADER);
-    await this.expect(/<\/stream:features>/);
-    const nonce = randomBytes(18).toString('base64');
-    const firstBare = `n=${username},r=${nonce}`;
-    this.socket.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${Buffer.from(`n,,${firstBare}`).toString('base64')}</auth>`);
-    const serverFirst = Buffer.from((await this.expect(/<challenge[^>]*>([^<]+)<\/challenge>/))[1]!, 'base64').toString();
-    const attrs = new Map(serverFirst.split(',').map((p) => [p[0], p.slice(2)] as const));
-    return { firstBare, serverFirst, attrs };
-  }
-
-  private async expect(pattern: RegExp): Promise<RegExpExecArray> {
-    for (;;) {
-      const match = pattern.exec(this.text);
-      if (match) {
-        this.text = this.text.slice(match.index + match[0].length);
-        return match;
-      }
-      if (this.socket.destroyed) throw new Error(`connection closed while waiting for ${pattern}: ${this.text.slice(-300)}`);
-      await new Promise<void>((done) => (this.wake = done));
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-gateway-'));
   const gateway = await startGateway(dataDir);
-  const clients: BenchClient[] = [];
+  const clients: RawXmppConnection[] = [];
   const max = Math.max(...TARGETS);
   try {
     let started = Date.now();
@@ -225,13 +128,15 @@ async function main(): Promise<void> {
     for (const target of TARGETS.sort((a, b) => a - b)) {
       const from = clients.length;
       /** Runs `step` for bench<from>..bench<target-1>, CONCURRENCY at a time; returns the clients. */
-      const forEachAccount = async (step: (client: BenchClient, username: string) => Promise<void>): Promise<BenchClient[]> => {
-        const done: BenchClient[] = [];
+      const forEachAccount = async (step: (client: RawXmppConnection, username: string) => Promise<void>): Promise<RawXmppConnection[]> => {
+        const done: RawXmppConnection[] = [];
         let next = from;
         const worker = async () => {
           for (let i = next++; i < target; i = next++) {
-            const client = new BenchClient();
-            await step(client, `bench${i}`);
+            const username = `bench${i}`;
+            const client = new RawXmppConnection({ port: gateway.ports.c2sTls, trust, session: RESUME ? tlsSessions.get(username) : undefined });
+            if (RESUME) client.onTlsSession((ticket) => tlsSessions.set(username, ticket));
+            await step(client, username);
             done.push(client);
           }
         };
@@ -240,15 +145,16 @@ async function main(): Promise<void> {
       };
       // Untimed: learn each account's salt (the client's first login would derive SaltedPassword).
       started = Date.now();
-      await forEachAccount((client, username) => client.learnSalt(gateway.ports.c2sTls, trust, username));
+      await forEachAccount((client, username) => client.learnSalt(username, PASSWORD));
       const learnSeconds = (Date.now() - started) / 1000;
       await new Promise((r) => setTimeout(r, 1000)); // let the gateway drop those streams
 
-      resumedLogins = 0;
       started = Date.now();
       const gatewayCpu = cpuSeconds(gateway.pid);
       const benchCpu = process.cpuUsage();
-      clients.push(...(await forEachAccount((client, username) => client.login(gateway.ports.c2sTls, trust, username))));
+      const logins = await forEachAccount((client, username) => client.login(username, PASSWORD));
+      clients.push(...logins);
+      const resumedLogins = logins.filter((client) => client.tlsSessionReused).length;
       const seconds = (Date.now() - started) / 1000;
       const spentByGateway = cpuSeconds(gateway.pid) - gatewayCpu;
       const spent = process.cpuUsage(benchCpu);

@@ -14,17 +14,14 @@
  * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
  */
 import { spawn } from 'node:child_process';
-import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { connect, type TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
-import { startBroker, startPostgres, startService } from '@hearth/testing';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { RawXmppConnection, startBroker, startPostgres, startService } from '@hearth/testing';
 
-const pbkdf2Async = promisify(pbkdf2);
 /** BENCH_GATEWAY_MAIN runs another build of the gateway (e.g. a copy of an older revision, to compare under the same load). */
 const GATEWAY = process.env.BENCH_GATEWAY_MAIN ?? resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -104,48 +101,18 @@ const latencies: number[] = [];
 let received = 0;
 let errors = 0;
 
+/** One online user: a raw TLS connection (see libs/testing raw-xmpp.ts) that measures what it receives. */
 class BenchClient {
   private text = '';
-  private wake: (() => void) | null = null;
-  private socket!: TLSSocket;
   private seq = 0;
+  private connection!: RawXmppConnection;
 
   constructor(readonly username: string) {}
 
-  async login(port: number, ca: string): Promise<void> {
-    this.socket = connect({ port, host: '127.0.0.1', servername: 'localhost', ca });
-    this.socket.setEncoding('utf8');
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: string) => {
-      this.text += chunk;
-      this.wake?.();
-    });
-    this.socket.on('error', () => this.wake?.());
-    this.socket.on('close', () => this.wake?.());
-    const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`;
-    this.socket.write(header);
-    await this.expect(/<\/stream:features>/);
-    const nonce = randomBytes(18).toString('base64');
-    const firstBare = `n=${this.username},r=${nonce}`;
-    this.socket.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${Buffer.from(`n,,${firstBare}`).toString('base64')}</auth>`);
-    const serverFirst = Buffer.from((await this.expect(/<challenge[^>]*>([^<]+)<\/challenge>/))[1]!, 'base64').toString();
-    const attrs = new Map(serverFirst.split(',').map((p) => [p[0], p.slice(2)] as const));
-    const salted = await pbkdf2Async(PASSWORD, Buffer.from(attrs.get('s')!, 'base64'), Number(attrs.get('i')), 32, 'sha256');
-    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-    const storedKey = createHash('sha256').update(clientKey).digest();
-    const withoutProof = `c=biws,r=${attrs.get('r')}`;
-    const signature = createHmac('sha256', storedKey).update(`${firstBare},${serverFirst},${withoutProof}`).digest();
-    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!)).toString('base64');
-    this.socket.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${withoutProof},p=${proof}`).toString('base64')}</response>`);
-    await this.expect(/<success/);
-    this.socket.write(header);
-    await this.expect(/<\/stream:features>/);
-    this.socket.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`);
-    await this.expect(/<jid>[^<]+<\/jid>/);
-    this.socket.write('<presence/>');
-    this.text = '';
-    this.socket.removeAllListeners('data');
-    this.socket.on('data', (chunk: string) => this.onData(chunk));
+  async login(port: number, trust: SecureContext): Promise<void> {
+    this.connection = new RawXmppConnection({ port, trust });
+    await this.connection.login(this.username, PASSWORD, (chunk) => this.onData(chunk));
+    this.connection.write('<presence/>');
   }
 
   /** Counts messages as they arrive; the body is the sender's performance.now() at send time. */
@@ -165,23 +132,11 @@ class BenchClient {
 
   send(to: string): void {
     const id = WITH_IDS ? ` id='${this.username}-${++this.seq}'` : '';
-    this.socket.write(`<message to='${to}' type='chat'${id}><body>${performance.now().toFixed(3)}</body></message>`);
-  }
-
-  private async expect(pattern: RegExp): Promise<RegExpExecArray> {
-    for (;;) {
-      const match = pattern.exec(this.text);
-      if (match) {
-        this.text = this.text.slice(match.index + match[0].length);
-        return match;
-      }
-      if (this.socket.destroyed) throw new Error(`connection closed while waiting for ${pattern}: ${this.text.slice(-300)}`);
-      await new Promise<void>((done) => (this.wake = done));
-    }
+    this.connection.write(`<message to='${to}' type='chat'${id}><body>${performance.now().toFixed(3)}</body></message>`);
   }
 
   close(): void {
-    this.socket.destroy();
+    this.connection.close();
   }
 }
 
@@ -204,7 +159,8 @@ async function main(): Promise<void> {
     await createAccounts(gateway, users);
     console.log(`${users} accounts created`);
     const clients = Array.from({ length: users }, (_, i) => new BenchClient(`user${i}`));
-    for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.tlsPort, gateway.cert)));
+    const trust = createSecureContext({ ca: gateway.cert });
+    for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.tlsPort, trust)));
     console.log(`${users} users online`);
 
     for (const rate of RATES) {
