@@ -10,6 +10,7 @@ import { decoyCredential } from './auth/scram';
 import { TokenVerifier } from './auth/token-verifier';
 import type { GatewayConfig } from './config';
 import type { EventLog } from './log/event-log';
+import { accountEventsModule } from './modules/account-events.module';
 import { bindModule } from './modules/bind.module';
 import { discoModule } from './modules/disco.module';
 import { messagingModule } from './modules/messaging/messaging.module';
@@ -36,7 +37,7 @@ import type { Jid } from './xml/jid';
 
 /** Modules in stream-feature order: STARTTLS, SASL, bind, session, then stanza-level modules. */
 export const MODULES: readonly GatewayModule[] = [
-  starttlsModule, saslModule, bindModule, sessionModule, streamManagementModule, discoModule, pingModule, versionModule, rosterModule, pubsubModule, readMarkersModule, presenceModule, messagingModule, pushModule, mamModule,
+  starttlsModule, saslModule, bindModule, sessionModule, streamManagementModule, discoModule, pingModule, versionModule, rosterModule, pubsubModule, readMarkersModule, presenceModule, messagingModule, pushModule, mamModule, accountEventsModule,
 ];
 
 export interface XmppCore {

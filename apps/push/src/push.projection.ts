@@ -25,6 +25,8 @@ const EARLY_UNREAD_RETENTION = '1 hour';
 
 type Tx = Prisma.TransactionClient;
 type Payload<C> = PayloadOf<C>;
+type MessageEvent = Envelope<'MessageAccepted', Payload<typeof MessageAccepted>>;
+type UnreadEvent = Envelope<'UnreadChanged', Payload<typeof UnreadChanged>>;
 
 /**
  * The push projection: devices, their sessions, each user's unread total, and the decisions to
@@ -89,12 +91,32 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async apply(events: ConsumedEvent[], tx: Tx): Promise<void> {
+    // Runs of messages and runs of UnreadChanged (a batch of hearth.messages or hearth.read-state
+    // is nothing else) are applied set-based: a few statements per batch instead of several per event.
+    let messages: MessageEvent[] = [];
+    let unreads: { event: UnreadEvent; notify: boolean }[] = [];
+    const flush = async () => {
+      if (messages.length > 0) await this.applyMessages(messages, tx);
+      if (unreads.length > 0) await this.applyUnreadChanges(unreads, tx);
+      messages = [];
+      unreads = [];
+    };
     for (const consumed of events) {
       const { event } = consumed;
       const notify = !this.isReplayed(consumed);
-      if (isEvent(event, MessageAccepted)) await this.applyMessage(event, notify, tx);
-      else if (isEvent(event, UnreadChanged)) await this.applyUnreadChanged(event, notify, tx);
-      else if (isEvent(event, PubsubItemPublished)) await this.applyPubsubItem(event, notify, tx);
+      if (isEvent(event, MessageAccepted)) {
+        if (unreads.length > 0) await flush();
+        // Pushed: the messages that count as unread (one definition, in the contracts).
+        if (notify && isCountable(event.payload)) messages.push(event);
+        continue;
+      }
+      if (isEvent(event, UnreadChanged)) {
+        if (messages.length > 0) await flush();
+        unreads.push({ event, notify });
+        continue;
+      }
+      await flush();
+      if (isEvent(event, PubsubItemPublished)) await this.applyPubsubItem(event, notify, tx);
       else if (isEvent(event, SessionBound) || isEvent(event, SessionResumed)) await this.upsertSession(event.payload, 'bound', tx);
       else if (isEvent(event, SessionHibernated)) await this.upsertSession(event.payload, 'hibernated', tx);
       else if (isEvent(event, SessionClosed)) await tx.$executeRawUnsafe('DELETE FROM push_sessions WHERE session_id = $1', event.payload.sessionId);
@@ -102,41 +124,86 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
       else if (isEvent(event, PushDeviceUnregistered)) await this.applyUnregistered(event.payload, tx);
       else if (isEvent(event, AccountDeleted)) await this.applyAccountDeleted(event.payload.account, tx);
     }
+    await flush();
   }
 
-  private async applyMessage(event: Envelope<'MessageAccepted', Payload<typeof MessageAccepted>>, notify: boolean, tx: Tx): Promise<void> {
-    const m = event.payload;
-    // Pushed: the messages that count as unread (one definition, in the contracts).
-    if (!notify || !isCountable(m)) return;
-    const early = await tx.$queryRawUnsafe<{ total: number }[]>(
-      'DELETE FROM push_early_unreads WHERE cause_id = $1 AND user_jid = $2 RETURNING total', event.id, m.recipient);
-    const badge = early[0]?.total ?? null;
-    await this.fanOut(tx, event.id, m.recipient, messageContent(m, event.id, this.content), {
-      badge, countsAsUnread: true, waitMs: badge === null ? this.config.HEARTH_PUSH_BADGE_WAIT_MS : 0, sourceAt: m.acceptedAt,
-    });
-  }
-
-  private async applyUnreadChanged(event: Envelope<'UnreadChanged', Payload<typeof UnreadChanged>>, notify: boolean, tx: Tx): Promise<void> {
-    const u = event.payload;
-    const previous = await tx.$queryRawUnsafe<{ total: number }[]>('SELECT total FROM push_badges WHERE user_jid = $1 FOR UPDATE', u.user);
+  /**
+   * One push_sends row per inactive device of each message's recipient. The badge: read-state's
+   * total if its UnreadChanged came first (push_early_unreads), else the row waits for it.
+   * Two statements for the whole run: the inactive devices of all recipients, then one insert
+   * that also takes the early totals.
+   */
+  private async applyMessages(messages: MessageEvent[], tx: Tx): Promise<void> {
+    const recipients = [...new Set(messages.map((m) => m.payload.recipient))];
+    const devices = await this.inactiveDevices(tx, recipients);
+    const rows = messages.flatMap((event) => (devices.get(event.payload.recipient) ?? []).map((deviceId) => ({ event, deviceId })));
+    const withoutDevice = messages.filter((event) => !devices.has(event.payload.recipient));
+    if (withoutDevice.length > 0) {
+      this.logger.debug({ eventIds: withoutDevice.map((e) => e.id) }, 'no push: the recipient has no inactive registered device');
+    }
+    const contents = new Map(messages.map((event) => [event.id, JSON.stringify(messageContent(event.payload, event.id, this.content))]));
     await tx.$executeRawUnsafe(
-      `INSERT INTO push_badges (user_jid, total) VALUES ($1, $2) ON CONFLICT (user_jid) DO UPDATE SET total = EXCLUDED.total`, u.user, u.total);
-    if (!notify) return;
-    if (u.reason === 'message-arrived' && event.causationId) {
-      // The message's push, if already decided, now knows its exact badge and is due at once.
-      const updated = await tx.$executeRawUnsafe(
-        `UPDATE push_sends SET badge = $3, ready_at = now() WHERE event_id = $1::uuid AND user_jid = $2 AND state = 'pending'`,
-        event.causationId, u.user, u.total);
-      if (updated === 0 && (await this.hasDevices(tx, u.user))) {
-        await tx.$executeRawUnsafe(
-          `INSERT INTO push_early_unreads (cause_id, user_jid, total, occurred_at) VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT DO NOTHING`,
-          event.causationId, u.user, u.total, event.occurredAt);
-        await tx.$executeRawUnsafe(
-          `DELETE FROM push_early_unreads WHERE occurred_at < $1::timestamptz - interval '${EARLY_UNREAD_RETENTION}'`, event.occurredAt);
-      }
-    } else if (u.reason === 'pointer-moved' && previous[0] !== undefined && u.total < previous[0].total) {
+      `WITH incoming (cause_id, user_jid) AS (SELECT * FROM unnest($1::text[], $2::text[])),
+       early AS (
+         DELETE FROM push_early_unreads e USING incoming i WHERE e.cause_id = i.cause_id AND e.user_jid = i.user_jid
+         RETURNING e.cause_id, e.user_jid, e.total),
+       sends (event_id, user_jid, device_id, apns_id, content, source_at) AS (
+         SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::timestamptz[]))
+       INSERT INTO push_sends (event_id, user_jid, device_id, apns_id, kind, content, badge, counts_as_unread, state, ready_at, source_at)
+       SELECT s.event_id, s.user_jid, s.device_id, s.apns_id, 'message', s.content, e.total, true, 'pending',
+         now() + CASE WHEN e.total IS NULL THEN $9 ELSE 0 END * interval '1 millisecond', s.source_at
+       FROM sends s LEFT JOIN early e ON e.cause_id = s.event_id::text AND e.user_jid = s.user_jid
+       ON CONFLICT DO NOTHING`,
+      messages.map((e) => e.id), messages.map((e) => e.payload.recipient),
+      rows.map((r) => r.event.id), rows.map((r) => r.event.payload.recipient), rows.map((r) => r.deviceId),
+      rows.map((r) => apnsIdOf(r.event.id, r.event.payload.recipient, r.deviceId)), rows.map((r) => contents.get(r.event.id)!),
+      rows.map((r) => r.event.payload.acceptedAt), this.config.HEARTH_PUSH_BADGE_WAIT_MS);
+  }
+
+  /**
+   * UnreadChanged, in order: the latest total per user is the badge. `message-arrived` sets the
+   * badge of the push its message caused and makes it due at once — or, if the message is not
+   * applied yet, is kept in push_early_unreads for it. `pointer-moved` with a lower total than
+   * before (read elsewhere) sends a badge update. Totals are followed in memory through the run,
+   * then written with one statement per kind.
+   */
+  private async applyUnreadChanges(unreads: { event: UnreadEvent; notify: boolean }[], tx: Tx): Promise<void> {
+    const users = [...new Set(unreads.map(({ event }) => event.payload.user))];
+    const known = await tx.$queryRawUnsafe<{ user_jid: string; total: number }[]>(
+      'SELECT user_jid, total FROM push_badges WHERE user_jid = ANY($1::text[]) FOR UPDATE', users);
+    const totals = new Map(known.map((r) => [r.user_jid, r.total]));
+    const arrived: UnreadEvent[] = [];
+    const lowered: UnreadEvent[] = [];
+    for (const { event, notify } of unreads) {
+      const u = event.payload;
+      const previous = totals.get(u.user);
+      totals.set(u.user, u.total);
+      if (!notify) continue;
+      if (u.reason === 'message-arrived' && event.causationId) arrived.push(event);
+      else if (u.reason === 'pointer-moved' && previous !== undefined && u.total < previous) lowered.push(event);
+    }
+    await tx.$executeRawUnsafe(
+      `INSERT INTO push_badges (user_jid, total) SELECT * FROM unnest($1::text[], $2::int[])
+       ON CONFLICT (user_jid) DO UPDATE SET total = EXCLUDED.total`, users, users.map((user) => totals.get(user)!));
+    if (arrived.length > 0) {
+      await tx.$executeRawUnsafe(
+        `WITH arrived (cause_id, user_jid, total, occurred_at) AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[])),
+         updated AS (
+           UPDATE push_sends s SET badge = a.total, ready_at = now() FROM arrived a
+           WHERE s.event_id = a.cause_id::uuid AND s.user_jid = a.user_jid AND s.state = 'pending'
+           RETURNING s.event_id::text AS cause_id, s.user_jid)
+         INSERT INTO push_early_unreads (cause_id, user_jid, total, occurred_at)
+         SELECT a.cause_id, a.user_jid, a.total, a.occurred_at FROM arrived a
+         WHERE NOT EXISTS (SELECT 1 FROM updated d WHERE d.cause_id = a.cause_id AND d.user_jid = a.user_jid)
+           AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_jid = a.user_jid)
+         ON CONFLICT DO NOTHING`,
+        arrived.map((e) => e.causationId!), arrived.map((e) => e.payload.user), arrived.map((e) => e.payload.total), arrived.map((e) => e.occurredAt));
+      await tx.$executeRawUnsafe(
+        `DELETE FROM push_early_unreads WHERE occurred_at < $1::timestamptz - interval '${EARLY_UNREAD_RETENTION}'`, arrived.at(-1)!.occurredAt);
+    }
+    for (const event of lowered) {
       // Read elsewhere: the phone's badge follows by a silent badge update.
-      await this.fanOut(tx, event.id, u.user, badgeContent(), { badge: null, countsAsUnread: false, waitMs: 0, sourceAt: event.occurredAt });
+      await this.fanOut(tx, event.id, event.payload.user, badgeContent(), { badge: null, countsAsUnread: false, waitMs: 0, sourceAt: event.occurredAt });
     }
   }
 
@@ -158,16 +225,11 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
     tx: Tx, eventId: string, user: string, content: PushContent,
     options: { badge: number | null; countsAsUnread: boolean; waitMs: number; sourceAt: string },
   ): Promise<void> {
-    const devices = await tx.$queryRawUnsafe<{ device_id: string }[]>(
-      `SELECT DISTINCT ON (d.device_token) d.device_id FROM push_devices d
-       WHERE d.user_jid = $1 AND NOT (d.resource IS NOT NULL AND EXISTS (
-         SELECT 1 FROM push_sessions s WHERE s.user_jid = d.user_jid AND s.resource = d.resource AND s.state = 'bound'))
-       ORDER BY d.device_token, d.registered_at DESC`, user);
-    if (devices.length === 0) {
+    const ids = (await this.inactiveDevices(tx, [user])).get(user) ?? [];
+    if (ids.length === 0) {
       this.logger.debug({ eventId, user, kind: content.kind }, 'no push: the user has no inactive registered device');
       return;
     }
-    const ids = devices.map((d) => d.device_id);
     if (content.kind === 'badge') {
       // Only the latest badge matters: older badge updates not yet sent are dropped.
       await tx.$executeRawUnsafe(
@@ -183,8 +245,19 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
       ids, ids.map((deviceId) => apnsIdOf(eventId, user, deviceId)));
   }
 
-  private async hasDevices(tx: Tx, user: string): Promise<boolean> {
-    return (await tx.$queryRawUnsafe<unknown[]>('SELECT 1 FROM push_devices WHERE user_jid = $1 LIMIT 1', user)).length > 0;
+  /**
+   * Each user's registered devices that are not active (no bound session of their resource; a
+   * device without a resource is never active), one per device token (the latest registration).
+   */
+  private async inactiveDevices(tx: Tx, users: readonly string[]): Promise<Map<string, string[]>> {
+    const rows = await tx.$queryRawUnsafe<{ user_jid: string; device_id: string }[]>(
+      `SELECT DISTINCT ON (d.user_jid, d.device_token) d.user_jid, d.device_id FROM push_devices d
+       WHERE d.user_jid = ANY($1::text[]) AND NOT (d.resource IS NOT NULL AND EXISTS (
+         SELECT 1 FROM push_sessions s WHERE s.user_jid = d.user_jid AND s.resource = d.resource AND s.state = 'bound'))
+       ORDER BY d.user_jid, d.device_token, d.registered_at DESC`, [...users]);
+    const byUser = new Map<string, string[]>();
+    for (const row of rows) byUser.set(row.user_jid, [...(byUser.get(row.user_jid) ?? []), row.device_id]);
+    return byUser;
   }
 
   private async upsertSession(s: { sessionId: string; user: string; fullJid: string; gateway: string }, state: 'bound' | 'hibernated', tx: Tx): Promise<void> {

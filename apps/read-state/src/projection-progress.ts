@@ -4,13 +4,17 @@ import { Injectable } from '@nestjs/common';
 const RECHECK_INTERVAL_MS = 100;
 
 /**
- * Lets a command wait until the projection has applied the event it appended (read-your-write):
- * woken at once when this process applies it, re-checking the database meanwhile in case
- * another replica holds the partition.
+ * Read-your-writes without waiting in the command: a move is acknowledged once its event is in
+ * the log, and remembered here (per user) until the projection has applied it; the user's next
+ * command or query on this instance first waits for those (bounded). Waiters are woken at once
+ * when this process applies the event, and re-check the database meanwhile in case another
+ * replica holds the partition.
  */
 @Injectable()
 export class ProjectionProgress {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** user → event id → resolves once applied (true) or given up on (false). */
+  private readonly pending = new Map<string, Map<string, Promise<boolean>>>();
 
   /** Called by the projection after each committed batch. */
   applied(eventIds: readonly string[]): void {
@@ -22,8 +26,30 @@ export class ProjectionProgress {
     }
   }
 
+  /**
+   * Remembers an appended, not yet applied event of `user` until it is applied (or `timeoutMs`
+   * passed). The database is not asked before the first recheck interval: the projection usually
+   * applies it sooner and wakes the waiter, so tracking costs no query.
+   */
+  track(user: string, eventId: string, isApplied: () => Promise<boolean>, timeoutMs: number): void {
+    const ofUser = this.pending.get(user) ?? new Map<string, Promise<boolean>>();
+    this.pending.set(user, ofUser);
+    const done = this.waitFor(eventId, isApplied, timeoutMs, { checkFirst: false }).finally(() => {
+      ofUser.delete(eventId);
+      if (ofUser.size === 0 && this.pending.get(user) === ofUser) this.pending.delete(user);
+    });
+    ofUser.set(eventId, done);
+  }
+
+  /** Resolves once every tracked event of `user` is applied: true, or false if one was given up on. */
+  async settled(user: string): Promise<boolean> {
+    const ofUser = this.pending.get(user);
+    if (!ofUser) return true;
+    return (await Promise.all(ofUser.values())).every(Boolean);
+  }
+
   /** Resolves true once `eventId` is applied (or `isApplied` says so), false after `timeoutMs`. */
-  async waitFor(eventId: string, isApplied: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  async waitFor(eventId: string, isApplied: () => Promise<boolean>, timeoutMs: number, { checkFirst = true } = {}): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     let woken = false;
     let wakeSleeper: (() => void) | undefined;
@@ -35,14 +61,15 @@ export class ProjectionProgress {
     set.add(wake);
     this.waiters.set(eventId, set);
     try {
-      while (!woken && Date.now() < deadline) {
-        if (await isApplied()) return true;
+      for (let first = true; !woken && Date.now() < deadline; first = false) {
+        if ((checkFirst || !first) && (await isApplied())) return true;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(RECHECK_INTERVAL_MS, Math.max(0, deadline - Date.now())));
           wakeSleeper = () => {
             clearTimeout(timer);
             resolve();
           };
+          if (woken) wakeSleeper();
         });
       }
       return woken || (await isApplied());

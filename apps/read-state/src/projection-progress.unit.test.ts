@@ -20,3 +20,26 @@ test('given another replica applied the event, when the database says so, then t
 test('given the event is never applied, then the waiter gives up after its timeout', async () => {
   assert.equal(await new ProjectionProgress().waitFor('e-3', async () => false, 50), false);
 });
+
+test('given a tracked move of bob, when his next query settles, then it waits until the projection applied it', async () => {
+  const progress = new ProjectionProgress();
+  let checks = 0;
+  progress.track('bob@localhost', 'e-4', async () => (checks++, false), 10_000);
+  let settled = false;
+  const waiting = progress.settled('bob@localhost').then((ok) => (settled = ok));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, 'not before it is applied');
+  assert.equal(await progress.settled('alice@localhost'), true, 'other users do not wait');
+  progress.applied(['e-4']);
+  await waiting;
+  assert.equal(settled, true);
+  assert.equal(checks, 0, 'woken by the projection: the database was not asked');
+  assert.equal(await progress.settled('bob@localhost'), true, 'nothing left to wait for');
+});
+
+test('given a tracked move that is never applied, then settling gives up after its timeout and forgets it', async () => {
+  const progress = new ProjectionProgress();
+  progress.track('bob@localhost', 'e-5', async () => false, 50);
+  assert.equal(await progress.settled('bob@localhost'), false);
+  assert.equal(await progress.settled('bob@localhost'), true);
+});

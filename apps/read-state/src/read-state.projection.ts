@@ -90,7 +90,6 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
    */
   private async apply(events: ConsumedEvent[], tx: Tx): Promise<void> {
     const started = performance.now();
-    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtext($1))', PROJECTION_NAME);
     const messages: { event: MessageEvent; offset: bigint; announce: boolean }[] = [];
     const moves: { event: PointerEvent; announce: boolean }[] = [];
     for (const consumed of events) {
@@ -99,8 +98,18 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
       if (isEvent(event, MessageAccepted)) messages.push({ event, offset: consumed.offset, announce });
       else if (isEvent(event, ReadPointerMoved)) moves.push({ event, announce });
     }
-    if (messages.length > 0) await this.applyMessages(messages, tx);
-    if (moves.length > 0) await this.applyPointerMoves(moves, tx);
+    // Batches of read-state's own UnreadChanged change nothing: only their checkpoint is saved.
+    if (messages.length === 0 && moves.length === 0) return;
+    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtext($1))', PROJECTION_NAME);
+    const outbox: Envelope[] = [];
+    if (messages.length > 0) await this.applyMessages(messages, tx, outbox);
+    if (moves.length > 0) await this.applyPointerMoves(moves, tx, outbox);
+    if (outbox.length > 0) {
+      // One statement for the batch's announcements, in order (seq follows the array order).
+      await tx.$executeRawUnsafe(
+        'INSERT INTO outbox (event) SELECT event FROM unnest($1::jsonb[]) WITH ORDINALITY AS o(event, n) ORDER BY n',
+        outbox.map((event) => JSON.stringify(event)));
+    }
     const { topic, partition, offset } = events[0]!;
     this.logger.debug({ topic, partition, fromOffset: offset.toString(), events: events.length, ms: Math.round(performance.now() - started) }, 'applied a batch');
   }
@@ -111,7 +120,7 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
    * applied a later pointer already). One UnreadChanged per (user, chat) per batch, caused by
    * the chat's last message in it.
    */
-  private async applyMessages(messages: { event: MessageEvent; offset: bigint; announce: boolean }[], tx: Tx): Promise<void> {
+  private async applyMessages(messages: { event: MessageEvent; offset: bigint; announce: boolean }[], tx: Tx, outbox: Envelope[]): Promise<void> {
     const m = messages.map(({ event }) => event.payload);
     const changed = await tx.$queryRawUnsafe<{ user_jid: string; peer_jid: string; unread: number; pointer: string | null; total: number; last_position: bigint }[]>(
       `WITH incoming (chat_key, stanza_id, position, sender, recipient, client_message_id, countable) AS (
@@ -139,7 +148,7 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
     const byPosition = new Map(messages.map((x) => [`${x.event.payload.chatKey} ${x.offset}`, x]));
     for (const row of changed) {
       const cause = byPosition.get(`${chatKeyOf(row.user_jid, row.peer_jid)} ${row.last_position}`)!;
-      if (cause.announce) await this.announce(tx, cause.event, row.user_jid, row.peer_jid, row.unread, row.total, row.pointer, 'message-arrived');
+      if (cause.announce) outbox.push(unreadChanged(cause.event, row.user_jid, row.peer_jid, row.unread, row.total, row.pointer, 'message-arrived'));
     }
   }
 
@@ -147,7 +156,7 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
    * The furthest position wins (per chat, in the batch and against the row); unread becomes the
    * incoming countable messages after it, and the total moves by the difference.
    */
-  private async applyPointerMoves(moves: { event: PointerEvent; announce: boolean }[], tx: Tx): Promise<void> {
+  private async applyPointerMoves(moves: { event: PointerEvent; announce: boolean }[], tx: Tx, outbox: Envelope[]): Promise<void> {
     const furthest = new Map<string, { event: PointerEvent; announce: boolean }>();
     for (const move of moves) {
       const key = `${move.event.payload.user} ${move.event.payload.peer}`;
@@ -180,22 +189,8 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
       list.map(({ event }) => event.occurredAt), p.map((x) => chatKeyOf(x.user, x.peer)));
     for (const row of changed) {
       const cause = furthest.get(`${row.user_jid} ${row.peer_jid}`)!;
-      if (cause.announce) await this.announce(tx, cause.event, row.user_jid, row.peer_jid, row.unread, row.total, row.pointer, 'pointer-moved');
+      if (cause.announce) outbox.push(unreadChanged(cause.event, row.user_jid, row.peer_jid, row.unread, row.total, row.pointer, 'pointer-moved'));
     }
-  }
-
-  private async announce(
-    tx: Tx, cause: Envelope, user: string, peer: string, unread: number, total: number, pointer: string | null, reason: ChangeReason,
-  ): Promise<void> {
-    const changed = createEvent(UnreadChanged, { user, peer, unread, total, ...(pointer === null ? {} : { pointer }), reason }, {
-      key: user,
-      producer: 'read-state',
-      id: unreadChangedId(cause.id, user),
-      causationId: cause.id,
-      correlationId: cause.correlationId ?? cause.id,
-      occurredAt: new Date(cause.occurredAt),
-    });
-    await tx.$executeRawUnsafe('INSERT INTO outbox (event) VALUES ($1::jsonb)', JSON.stringify(changed));
   }
 
   private isReplayed(consumed: ConsumedEvent): boolean {
@@ -255,4 +250,16 @@ export class ReadStateProjection implements OnApplicationBootstrap, OnModuleDest
     }
     return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.end_offset)]));
   }
+}
+
+/** The announcement of a changed count, written to the outbox in the transaction that changed it. */
+function unreadChanged(cause: Envelope, user: string, peer: string, unread: number, total: number, pointer: string | null, reason: ChangeReason): Envelope {
+  return createEvent(UnreadChanged, { user, peer, unread, total, ...(pointer === null ? {} : { pointer }), reason }, {
+    key: user,
+    producer: 'read-state',
+    id: unreadChangedId(cause.id, user),
+    causationId: cause.id,
+    correlationId: cause.correlationId ?? cause.id,
+    occurredAt: new Date(cause.occurredAt),
+  });
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ReadStateDatabase } from './read-state-database';
-import type { KnownMessage, PointerState } from './domain/read-pointer';
+import type { ChatState, KnownMessage, PointerState } from './domain/read-pointer';
 
 export interface ChatCounts {
   peer: string;
@@ -19,22 +19,38 @@ export class ReadStateRepository {
   constructor(private readonly database: ReadStateDatabase) {}
 
   /**
-   * A message of the chat, by its stanza id, or by the id its sender (`peer`) gave it — and if
-   * no message has that client id, by it as a stanza id (XEP-0333 clients differ in which they send).
+   * Everything a move is decided on, in one round trip: the named message of the chat — by its
+   * stanza id, or by the id its sender (`peer`) gave it, and if no message has that client id, by
+   * it as a stanza id (XEP-0333 clients differ in which they send; a client id is only unique per
+   * sender and a retried send may reuse it: the latest wins) — the pointer, the chat's unread and
+   * the user's total, and the unread after the message if it is ahead of the pointer.
    */
-  async findMessage(chatKey: string, by: { stanzaId?: string; messageId?: string; sender: string }): Promise<KnownMessage | undefined> {
-    const byStanzaId = (id: string) => this.database.$queryRawUnsafe<{ stanza_id: string; position: bigint }[]>(
-      'SELECT stanza_id, position FROM chat_messages WHERE chat_key = $1 AND stanza_id = $2', chatKey, id);
-    let rows = by.stanzaId ? await byStanzaId(by.stanzaId) : [];
-    if (!by.stanzaId && by.messageId) {
-      // A client id is only unique per sender, and a retried send may reuse it: take the latest.
-      rows = await this.database.$queryRawUnsafe<{ stanza_id: string; position: bigint }[]>(
-        `SELECT stanza_id, position FROM chat_messages WHERE chat_key = $1 AND client_message_id = $2 AND sender = $3
-         ORDER BY position DESC LIMIT 1`, chatKey, by.messageId, by.sender);
-      if (rows.length === 0) rows = await byStanzaId(by.messageId);
-    }
-    const row = rows[0];
-    return row && { stanzaId: row.stanza_id, position: Number(row.position) };
+  async moveState(chatKey: string, user: string, by: { stanzaId?: string; messageId?: string; sender: string }): Promise<{ target?: KnownMessage; state: ChatState }> {
+    const rows = await this.database.$queryRawUnsafe<{
+      stanza_id: string | null; position: bigint | null; pointer_position: bigint | null; pointer_stanza_id: string | null;
+      unread: number | null; total: number | null; unread_after: number | null;
+    }[]>(
+      `WITH target AS (
+         SELECT stanza_id, position FROM (
+           (SELECT stanza_id, position, 0 AS preference FROM chat_messages
+            WHERE $3::text IS NOT NULL AND chat_key = $1 AND client_message_id = $3 AND sender = $4 ORDER BY position DESC LIMIT 1)
+           UNION ALL
+           (SELECT stanza_id, position, 1 FROM chat_messages WHERE chat_key = $1 AND stanza_id = $2)) named
+         ORDER BY preference LIMIT 1)
+       SELECT t.stanza_id, t.position, s.pointer_position, s.pointer_stanza_id, s.unread, tot.total,
+         CASE WHEN t.position > COALESCE(s.pointer_position, -1) THEN
+           (SELECT count(*)::int FROM chat_messages c WHERE c.chat_key = $1 AND c.recipient = $5 AND c.countable AND c.position > t.position)
+         END AS unread_after
+       FROM (SELECT 1) one LEFT JOIN target t ON true
+         LEFT JOIN chat_read_states s ON s.user_jid = $5 AND s.peer_jid = $4
+         LEFT JOIN unread_totals tot ON tot.user_jid = $5`,
+      chatKey, by.stanzaId ?? by.messageId ?? null, by.stanzaId ? null : (by.messageId ?? null), by.sender, user);
+    const row = rows[0]!;
+    const pointer: PointerState = row.pointer_stanza_id === null ? { position: -1 } : { position: Number(row.pointer_position), stanzaId: row.pointer_stanza_id };
+    return {
+      ...(row.stanza_id === null ? {} : { target: { stanzaId: row.stanza_id, position: Number(row.position) } }),
+      state: { pointer, unread: row.unread ?? 0, total: row.total ?? 0, ...(row.unread_after === null ? {} : { unreadAfterTarget: row.unread_after }) },
+    };
   }
 
   async pointerOf(user: string, peer: string): Promise<PointerState> {
@@ -43,14 +59,6 @@ export class ReadStateRepository {
     const row = rows[0];
     if (!row || row.pointer_stanza_id === null) return { position: -1 };
     return { position: Number(row.pointer_position), stanzaId: row.pointer_stanza_id };
-  }
-
-  async chatCounts(user: string, peer: string): Promise<{ unread: number; total: number; pointer?: string }> {
-    const rows = await this.database.$queryRawUnsafe<{ unread: number | null; pointer: string | null; total: number | null }[]>(
-      `SELECT s.unread, s.pointer_stanza_id AS pointer, (SELECT total FROM unread_totals WHERE user_jid = $1) AS total
-       FROM (SELECT 1) one LEFT JOIN chat_read_states s ON s.user_jid = $1 AND s.peer_jid = $2`, user, peer);
-    const row = rows[0]!;
-    return { unread: row.unread ?? 0, total: row.total ?? 0, ...(row.pointer === null ? {} : { pointer: row.pointer }) };
   }
 
   async userCounts(user: string, maxChats: number): Promise<UserCounts> {

@@ -4,7 +4,8 @@
  *  1. sustained pushes/s: a burst of BENCH_PUSH_BURST messages to offline users, first to last push;
  *  2. delay from MessageAccepted.acceptedAt to the push arriving at APNs, p50/p99, with messages
  *     paced at BENCH_PUSH_RATE/s for BENCH_PUSH_SECONDS (below capacity, so it is not queueing).
- * The badge wait is 0 here (no read-state running): the delay is the service's own.
+ * The badge wait is 0 here (no read-state running): the delay is the service's own. With
+ * BENCH_PUSH_READ_STATE=1 read-state runs too and the badge is the real one (see below).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,12 +19,20 @@ import { createEventProducer } from '@hearth/kafka';
 import { freePort, startApnsServer, startBroker, startPostgres } from '@hearth/testing';
 
 const PUSH_MAIN = path.resolve(__dirname, '../../../../apps/push/dist/src/main.js');
+const READ_STATE_MAIN = path.resolve(__dirname, '../../../../apps/read-state/dist/src/main.js');
+/**
+ * BENCH_PUSH_READ_STATE=1 also runs read-state, and push waits for its UnreadChanged as in
+ * production (HEARTH_PUSH_BADGE_WAIT_MS at its default): the delay then includes getting the
+ * exact badge, and every badge is checked against the true unread total (nobody reads here).
+ */
+const WITH_READ_STATE = process.env.BENCH_PUSH_READ_STATE === '1';
 const BUNDLE = 'com.example.chat';
 const ADMIN = 'bench-admin-token-0123456789';
 const USERS = Number(process.env.BENCH_PUSH_USERS ?? 100);
 const BURST = Number(process.env.BENCH_PUSH_BURST ?? 5000);
 const RATE = Number(process.env.BENCH_PUSH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_PUSH_SECONDS ?? 10);
+const READY_TIMEOUT_MS = 60_000;
 
 function message(i: number): Envelope {
   const to = `user${i % USERS}@localhost`;
@@ -44,25 +53,31 @@ async function main(): Promise<void> {
   const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'hearth-bench-push-')), 'ca.pem');
   writeFileSync(caFile, apns.certificate);
   const databaseUrl = await postgres.freshDatabase('bench_push');
+  const httpPort = await freePort();
+  const readState = WITH_READ_STATE ? spawnReadState(await postgres.freshDatabase('bench_push_read_state'), broker.brokers, await freePort(), await freePort()) : undefined;
   const child = spawn(process.execPath, [PUSH_MAIN], {
     env: {
-      ...process.env, DATABASE_URL: databaseUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_HTTP_PORT: '0',
+      ...process.env, DATABASE_URL: databaseUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_HTTP_PORT: String(httpPort),
       HEARTH_GRPC_PORT: String(await freePort()), HEARTH_ADMIN_TOKEN: ADMIN, HEARTH_APNS_ENDPOINT: apns.endpoint, HEARTH_APNS_CA_FILE: caFile,
-      HEARTH_APNS_KEY_FILE: apns.keyFile, HEARTH_APNS_KEY_ID: apns.keyId, HEARTH_APNS_TEAM_ID: apns.teamId, HEARTH_PUSH_BADGE_WAIT_MS: '0', LOG_LEVEL: process.env.BENCH_PUSH_LOGS === '1' ? 'info' : 'warn',
+      HEARTH_APNS_KEY_FILE: apns.keyFile, HEARTH_APNS_KEY_ID: apns.keyId, HEARTH_APNS_TEAM_ID: apns.teamId, ...(WITH_READ_STATE ? {} : { HEARTH_PUSH_BADGE_WAIT_MS: '0' }), LOG_LEVEL: process.env.BENCH_PUSH_LOG_LEVEL ?? (process.env.BENCH_PUSH_LOGS === '1' ? 'info' : 'warn'),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  process.on('exit', () => child.kill('SIGKILL'));
+  process.on('exit', () => {
+    child.kill('SIGKILL');
+    readState?.child.kill('SIGKILL');
+  });
   try {
-    const httpPort = await new Promise<number>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`push exited with ${code}`)));
-      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (process.env.BENCH_PUSH_LOGS === '1') process.stderr.write(`[push] ${line}\n`);
-        if (line.includes('"push listening"')) resolve(Number((JSON.parse(line) as { httpPort: number }).httpPort));
-      });
+    // The service is ready when /readyz says so. (Waiting for its "push listening" log line hung
+    // whenever the logs were not wanted: that line is logged at info, and LOG_LEVEL was warn.)
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`push exited with ${code}`))));
+    exited.catch(() => undefined);
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (process.env.BENCH_PUSH_LOGS === '1') process.stderr.write(`[push] ${line}\n`);
     });
     const url = `http://127.0.0.1:${httpPort}`;
-    while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 100));
+    await waitReady(url, exited);
+    if (readState) await waitReady(readState.url, readState.exited);
     for (let u = 0; u < USERS; u++) {
       const token = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
       const response = await fetch(`${url}/users/user${u}@localhost/devices/phone`, {
@@ -105,6 +120,14 @@ async function main(): Promise<void> {
       .map(({ r, at }) => r.receivedAt - at)
       .sort((a, b) => a - b);
 
+    // Nobody reads: the k-th message to a user (k from 1) must carry badge k.
+    const exact = (phase: 'burst' | 'paced') => {
+      const checked = apns.accepted().map((r) => ({
+        index: Number(String((r.payload?.hearth as { stanzaId?: string } | undefined)?.stanzaId).split('-')[1]),
+        badge: (r.payload?.aps as { badge?: number } | undefined)?.badge,
+      })).filter(({ index }) => (phase === 'burst') === (index < BURST));
+      return `${checked.filter(({ index, badge }) => badge === Math.floor(index / USERS) + 1).length}/${checked.length}`;
+    };
     const duplicates = apns.requests.length - new Set(apns.requests.map((r) => r.apnsId)).size;
     console.log(JSON.stringify({
       users: USERS, burst: BURST,
@@ -112,12 +135,32 @@ async function main(): Promise<void> {
       burstEndToEndPushesPerSecond: Math.round(endToEnd),
       paced: { rate: RATE, seconds: SECONDS, pushes: delays.length, delayMsP50: percentile(delays, 50), delayMsP99: percentile(delays, 99), delayMsMax: delays.at(-1) },
       duplicateApnsIds: duplicates,
+      readState: WITH_READ_STATE, exactBadges: { burst: exact('burst'), paced: exact('paced') },
     }, null, 2));
     await producer.disconnect();
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    readState?.child.kill('SIGTERM');
+    await Promise.all([new Promise((r) => child.once('exit', r)), readState && new Promise((r) => readState.child.once('exit', r))]);
     await Promise.all([broker.dispose(), postgres.stop(), apns.stop()]);
+  }
+}
+
+function spawnReadState(databaseUrl: string, brokers: string[], httpPort: number, grpcPort: number) {
+  const child = spawn(process.execPath, [READ_STATE_MAIN], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, HEARTH_KAFKA_BROKERS: brokers.join(','), HEARTH_HTTP_PORT: String(httpPort), HEARTH_GRPC_PORT: String(grpcPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`read-state exited with ${code}`))));
+  exited.catch(() => undefined);
+  return { child, url: `http://127.0.0.1:${httpPort}`, exited };
+}
+
+async function waitReady(url: string, exited: Promise<never>): Promise<void> {
+  const readyBy = Date.now() + READY_TIMEOUT_MS;
+  while ((await Promise.race([fetch(`${url}/readyz`).then((r) => r.status, () => 0), exited])) !== 200) {
+    if (Date.now() > readyBy) throw new Error(`${url} was not ready after ${READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -5,11 +5,12 @@
  *      markers and queries, not about seeding;
  *   1. ingest: MessageAccepted through the broker until read-state has applied them;
  *   2. marker throughput: MoveReadPointer over gRPC (validate, append ReadPointerMoved with
- *      acks -1, wait until applied), `--concurrency` in flight, each to a random chat;
+ *      acks -1, reply), for each of `--concurrency` (a comma list) calls in flight, each to a
+ *      random chat; then how long until the projection has applied all of them;
  *   3. count-query latency p50/p99: GetUnread over gRPC and GET /users/{jid}/unread over HTTP,
  *      for random users (100 chats each).
  *
- * npm run bench -w @hearth/bench-read-state [-- --users 1000 --peers 100 --markers 2000 --concurrency 16 --queries 2000 --ingest 5000]
+ * npm run bench -w @hearth/bench-read-state [-- --users 1000 --peers 100 --markers 2000 --concurrency 16,64,256 --queries 2000 --ingest 5000]
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -33,7 +34,7 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '1000' },
     peers: { type: 'string', default: '100' },
     markers: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '16' },
+    concurrency: { type: 'string', default: '16,64,256' },
     queries: { type: 'string', default: '2000' },
     ingest: { type: 'string', default: '5000' },
     partitions: { type: 'string', default: '4' },
@@ -42,7 +43,7 @@ const { values: args } = parseArgs({
 const USERS = Number(args.users);
 const PEERS = Number(args.peers);
 const MARKERS = Number(args.markers);
-const CONCURRENCY = Number(args.concurrency);
+const CONCURRENCY = args.concurrency!.split(',').map(Number);
 const QUERIES = Number(args.queries);
 const INGEST = Number(args.ingest);
 
@@ -125,30 +126,40 @@ async function main(): Promise<void> {
     const call = <R>(method: string, request: object) => new Promise<R>((resolve, reject) =>
       stub[method]!.call(stub, request, (error, reply) => (error ? reject(error) : resolve(reply as R))));
 
-    // 2. markers
+    // 2. markers, at each concurrency: the reply comes once the move is in the log; "applied" is
+    // when the projection has written every pointer (what the next query of each user waits for).
     const pointers = new Map<string, number>();
-    const markerLatencies: number[] = [];
-    let next = 0;
-    let moved = 0;
-    started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < MARKERS) {
-        next++;
-        const u = rand(USERS);
-        const p = rand(PEERS);
-        const k = pointers.get(`${u} ${p}`) ?? -1;
-        if (k + 1 >= MESSAGES_PER_CHAT) continue;
-        pointers.set(`${u} ${p}`, k + 1);
-        const t0 = performance.now();
-        const reply = await call<{ moved: boolean }>('MoveReadPointer', { user: user(u), peer: peer(p), stanza_id: `s-${u}-${p}-${k + 1}`, moved_by: 'displayed-marker' });
-        markerLatencies.push(performance.now() - t0);
-        if (reply.moved) moved++;
+    for (const concurrency of CONCURRENCY) {
+      const markerLatencies: number[] = [];
+      let next = 0;
+      let moved = 0;
+      started = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < MARKERS) {
+          next++;
+          const u = rand(USERS);
+          const p = rand(PEERS);
+          const k = pointers.get(`${u} ${p}`) ?? -1;
+          if (k + 1 >= MESSAGES_PER_CHAT) continue;
+          pointers.set(`${u} ${p}`, k + 1);
+          const t0 = performance.now();
+          const reply = await call<{ moved: boolean }>('MoveReadPointer', { user: user(u), peer: peer(p), stanza_id: `s-${u}-${p}-${k + 1}`, moved_by: 'displayed-marker' });
+          markerLatencies.push(performance.now() - t0);
+          if (reply.moved) moved++;
+        }
+      }));
+      const markerSeconds = (performance.now() - started) / 1000;
+      for (;;) {
+        const { rows } = await db.query('SELECT count(*)::int AS chats, COALESCE(sum(pointer_position), 0)::int AS positions FROM chat_read_states WHERE pointer_position >= 0');
+        if (rows[0].chats === pointers.size && rows[0].positions === [...pointers.values()].reduce((a, b) => a + b, 0)) break;
+        await new Promise((r) => setTimeout(r, 10));
       }
-    }));
-    const markerSeconds = (performance.now() - started) / 1000;
-    markerLatencies.sort((a, b) => a - b);
-    console.log(`markers: ${fmt(markerLatencies.length)} MoveReadPointer (${fmt(moved)} moved) with ${CONCURRENCY} in flight in ${fmt(markerSeconds, 1)} s: `
-      + `${fmt(markerLatencies.length / markerSeconds)} markers/s; latency p50 ${fmt(percentile(markerLatencies, 50), 1)} ms, p99 ${fmt(percentile(markerLatencies, 99), 1)} ms`);
+      const appliedSeconds = (performance.now() - started) / 1000;
+      markerLatencies.sort((a, b) => a - b);
+      console.log(`markers: ${fmt(markerLatencies.length)} MoveReadPointer (${fmt(moved)} moved) with ${concurrency} in flight in ${fmt(markerSeconds, 1)} s: `
+        + `${fmt(markerLatencies.length / markerSeconds)} markers/s; latency p50 ${fmt(percentile(markerLatencies, 50), 1)} ms, p99 ${fmt(percentile(markerLatencies, 99), 1)} ms; `
+        + `all applied by the projection after ${fmt(appliedSeconds, 1)} s (${fmt(markerLatencies.length / appliedSeconds)} markers/s)`);
+    }
 
     // 3. count queries
     for (const [name, query] of [

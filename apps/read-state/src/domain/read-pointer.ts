@@ -65,6 +65,37 @@ export function decideMove(command: MoveReadPointer, target: KnownMessage | unde
   };
 }
 
+/** What read-state knows of a chat when it decides a move (one query). */
+export interface ChatState {
+  pointer: PointerState;
+  unread: number;
+  /** The user's total over all chats. */
+  total: number;
+  /** The user's incoming countable messages after the target message (only when the target is ahead of the pointer). */
+  unreadAfterTarget?: number;
+}
+
+export interface MoveOutcome {
+  moved: boolean;
+  pointer?: string;
+  unread: number;
+  total: number;
+}
+
+/**
+ * The reply to a move, from the decision itself rather than from the projection after it: the
+ * projection applies a move with the same arithmetic (unread = incoming countable messages
+ * after the new pointer, the total moves by the difference), so the reply equals what it will
+ * write unless another change of the chat lands in between.
+ */
+export function outcomeOf(decision: MoveDecision, state: ChatState): MoveOutcome {
+  if (decision.kind === 'unchanged') {
+    return { moved: false, unread: state.unread, total: state.total, ...(state.pointer.stanzaId ? { pointer: state.pointer.stanzaId } : {}) };
+  }
+  const unread = state.unreadAfterTarget ?? 0;
+  return { moved: true, pointer: decision.event.stanzaId, unread, total: state.total - state.unread + unread };
+}
+
 /**
  * The id of the UnreadChanged caused by one event for one user: a name-based UUID (RFC 9562
  * §5.5, v5 layout) of the two, so re-emitting after a crash yields the same id and consumers

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEvent, UnreadChanged } from '@hearth/contracts';
-import { decideMove, unreadChangedId, validateMove, type MoveReadPointer } from './read-pointer';
+import { decideMove, outcomeOf, unreadChangedId, validateMove, type MoveReadPointer } from './read-pointer';
 import { ReadStateError } from './read-state.errors';
 
 const marker = (over: Partial<MoveReadPointer> = {}): MoveReadPointer =>
@@ -47,4 +47,16 @@ test('the UnreadChanged id is a valid UUID derived from the causing event and th
   const event = createEvent(UnreadChanged, { user: 'bob@localhost', peer: 'alice@localhost', unread: 1, total: 1, reason: 'message-arrived' },
     { key: 'bob@localhost', producer: 'test', id: a });
   assert.equal(event.id, a);
+});
+
+test('given 3 unread of 7 in total, when bob displays a message with 1 unread after it, then the reply says 1 and 5', () => {
+  const state = { pointer: { position: 3, stanzaId: 's-3' }, unread: 3, total: 7, unreadAfterTarget: 1 };
+  const decision = decideMove(marker(), { stanzaId: 's-5', position: 5 }, state.pointer);
+  assert.deepEqual(outcomeOf(decision, state), { moved: true, pointer: 's-5', unread: 1, total: 5 });
+});
+
+test('given a pointer at 5, when an older message is displayed, then the reply carries the counts as they are', () => {
+  const state = { pointer: { position: 5, stanzaId: 's-5' }, unread: 2, total: 4 };
+  assert.deepEqual(outcomeOf(decideMove(marker(), { stanzaId: 's-2', position: 2 }, state.pointer), state),
+    { moved: false, pointer: 's-5', unread: 2, total: 4 });
 });
