@@ -31,6 +31,12 @@ const online = async (jid: string, resource: string) => {
   return client;
 };
 
+test('the service advertises multi-subscribe (XEP-0060 §6.1.6)', async () => {
+  const alice = await online('alice@localhost', 'desk');
+  const info = (await alice.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), SERVICE)).getChild('query')!;
+  assert.ok(info.getChildren('feature').some((f) => f.attrs.var === 'http://jabber.org/protocol/pubsub#multi-subscribe'));
+});
+
 test('bob subscribes twice: one notification per publish on each of his resources, with both SubIDs; unsubscribing needs the subid', async () => {
   const node = '/meal/42/participants';
   const alice = await online('alice@localhost', 'phone');

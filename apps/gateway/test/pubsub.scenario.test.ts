@@ -17,6 +17,8 @@ import {
 /** An IQ round trip: what the gateway wrote to this client before answering has arrived. */
 const pingServer = (client: TestXmppClient) => client.iq('get', xml('ping', { xmlns: 'urn:xmpp:ping' }), 'localhost');
 
+const RSM = 'http://jabber.org/protocol/rsm';
+
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory'].map((u) => `${u}@localhost`);
 
 describe('pubsub at pubsub.localhost (XEP-0060, issue 8)', () => {
@@ -203,16 +205,46 @@ describe('pubsub at pubsub.localhost (XEP-0060, issue 8)', () => {
     const info = (await frank.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), SERVICE)).getChild('query')!;
     assert.deepEqual(info.getChild('identity')!.attrs.category + '/' + info.getChild('identity')!.attrs.type, 'pubsub/service');
     const features = info.getChildren('feature').map((f) => f.attrs.var);
-    for (const feature of ['', '#create-nodes', '#instant-nodes', '#publish', '#publish-options', '#subscribe', '#retrieve-items', '#config-node', '#last-published']) {
+    for (const feature of ['', '#create-nodes', '#instant-nodes', '#publish', '#publish-options', '#subscribe', '#retrieve-items', '#config-node', '#last-published',
+      '#retrieve-default-sub']) {
       assert.ok(features.includes(`${PUBSUB}${feature}`), `feature ${PUBSUB}${feature}`);
     }
+    assert.ok(!features.includes(`${PUBSUB}#multi-subscribe`), 'one subscription per JID here: no multi-subscribe (XEP-0060 §6.1.6)');
     const nodeInfo = (await frank.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: instant }), SERVICE)).getChild('query')!;
     assert.equal(nodeInfo.getChild('identity')!.attrs.type, 'leaf');
     assert.deepEqual(formValues(nodeInfo.getChild('x', 'jabber:x:data'))['pubsub#owner'], ['frank@localhost']);
     const nodes = (await frank.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }), SERVICE)).getChild('query')!;
     assert.ok(nodes.getChildren('item').some((i) => i.attrs.node === instant && i.attrs.jid === SERVICE));
+
+    // XEP-0059 §2.6: max 0 asks for the number of nodes only; every page carries the count too.
+    const discoItems = (rsm: ReturnType<typeof xml>) =>
+      frank.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }, rsm), SERVICE).then((r) => r.getChild('query')!);
+    const countOnly = await discoItems(xml('set', { xmlns: RSM }, xml('max', {}, '0')));
+    assert.equal(countOnly.getChildren('item').length, 0, 'max 0: no items');
+    const count = Number(countOnly.getChild('set', RSM)!.getChildText('count', RSM));
+    assert.ok(count >= 1, 'frank\'s node at least');
+    const all = await discoItems(xml('set', { xmlns: RSM }, xml('max', {}, '100')));
+    assert.equal(all.getChildren('item').length, count, 'the count is the number of nodes listed');
+    const firstPage = await discoItems(xml('set', { xmlns: RSM }, xml('max', {}, '1')));
+    assert.deepEqual([firstPage.getChildren('item').length, firstPage.getChild('set', RSM)!.getChildText('count', RSM)], [1, String(count)],
+      'a page of one still counts all nodes');
     const unknownNode = await refusal(frank.iq('get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: '/nowhere' }), SERVICE));
     assert.equal(unknownNode.condition, 'item-not-found');
+  });
+
+  test('heidi asks for the default subscription options of the service and of a node (XEP-0060 §6.4)', async () => {
+    const node = '/meal/49/participants';
+    const heidi = await online('heidi');
+    await heidi.iq('set', pubsub(xml('create', { node })), SERVICE);
+    for (const request of [xml('default'), xml('default', { node })]) {
+      const answer = (await heidi.iq('get', pubsub(request), SERVICE)).getChild('pubsub', PUBSUB)!.getChild('default', PUBSUB)!;
+      assert.equal(answer.attrs.node, request.attrs.node, 'the node, when asked about one');
+      const x = answer.getChild('x', 'jabber:x:data')!;
+      assert.equal(x.attrs.type, 'form');
+      assert.deepEqual(formValues(x), { FORM_TYPE: [`${PUBSUB}#subscribe_options`], 'pubsub#deliver': ['1'] });
+    }
+    const unknown = await refusal(heidi.iq('get', pubsub(xml('default', { node: '/meal/0/participants' })), SERVICE));
+    assert.equal(unknown.condition, 'item-not-found', 'XEP-0060 §6.4.3');
   });
 
   test('refusals: whitelist outsiders, unknown nodes, non-owners, bad subids, bad configuration values', async () => {

@@ -53,6 +53,11 @@ export class PubsubController {
     return this.answer('GetDefaultConfiguration', r, async () => configurationOut('', this.pubsub.defaultConfiguration(r)));
   }
 
+  @GrpcMethod('Pubsub', 'GetServiceFeatures')
+  getServiceFeatures(r: Omit<Base, 'node'>) {
+    return this.answer('GetServiceFeatures', r, async () => ({ multiple_subscriptions: this.pubsub.serviceFeatures(r).multipleSubscriptions }));
+  }
+
   @GrpcMethod('Pubsub', 'DeleteNode')
   deleteNode(r: Base & { redirect: string }) {
     return this.answer('DeleteNode', r, async () => (await this.pubsub.deleteNode(r), ack));
@@ -108,6 +113,13 @@ export class PubsubController {
     });
   }
 
+  @GrpcMethod('Pubsub', 'GetDefaultSubscriptionOptions')
+  getDefaultSubscriptionOptions(r: Base) {
+    return this.answer('GetDefaultSubscriptionOptions', r, async () => ({
+      node: r.node, jid: '', subid: '', options: formOut(subscriptionOptionsForm(await this.pubsub.defaultSubscriptionOptions(r))),
+    }));
+  }
+
   @GrpcMethod('Pubsub', 'SetSubscriptionOptions')
   setSubscriptionOptions(r: Base & { jid: string; subid: string; options: WireForm }) {
     return this.answer('SetSubscriptionOptions', r, async () => (await this.pubsub.setSubscriptionOptions({ ...r, options: formIn(r.options) }), ack));
@@ -137,9 +149,9 @@ export class PubsubController {
   @GrpcMethod('Pubsub', 'ListNodes')
   listNodes(r: Base & { after: string; max: number }) {
     return this.answer('ListNodes', r, async () => {
-      const { nodes, more } = await this.pubsub.nodes(r);
+      const { nodes, more, count } = await this.pubsub.nodes(r);
       return {
-        more,
+        more, count,
         nodes: nodes.map((n) => ({ node: n.node, title: n.config.title, access_model: n.config.accessModel,
           owners: [...n.affiliations].filter(([, a]) => a === 'owner').map(([jid]) => jid) })),
       };

@@ -97,6 +97,12 @@ export class PubsubRepository {
     return rows.map((r) => r.node);
   }
 
+  /** How many nodes a service has (XEP-0059 §2.6 count of disco#items). */
+  async nodeCount(service: string): Promise<number> {
+    const [row] = await this.database.$queryRawUnsafe<{ count: number }[]>('SELECT count(*)::int AS count FROM pubsub_nodes WHERE service = $1', service);
+    return row?.count ?? 0;
+  }
+
   /** Nodes configured with on_sub_and_presence to which the actor's bare or full JID subscribes. */
   async presenceNodesOf(service: string, actor: string): Promise<NodeState[]> {
     const rows = await this.database.$queryRawUnsafe<{ node: string }[]>(

@@ -6,7 +6,7 @@ import { AppliedEvents } from './applied-events';
 import { PUBSUB_CONFIG, settingsOf, type PubsubConfig } from './config';
 import {
   decideConfigureNode, decideCreateNode, decideDeleteNode, decidePublish, decidePurgeNode,
-  decideRetract, decideSetAffiliations, decideSetSubscriptionOptions, decideSetSubscriptions, decideSubscribe, decideUnsubscribe,
+  decideRetract, DEFAULT_SUBSCRIPTION_OPTIONS, decideSetAffiliations, decideSetSubscriptionOptions, decideSetSubscriptions, decideSubscribe, decideUnsubscribe,
   isJid, lastItemsOnAvailability, refuse, requireItemAccess, requireOwner, subscriptionOptionsOf,
   type CreateNode, type Decision, type IdSource, type NodeState, type Publish, type PubsubSettings, type Subscribe,
   type SubscriptionOptionsCommand,
@@ -66,6 +66,18 @@ export class PubsubService {
     return this.settings.defaults;
   }
 
+  /** §10: what disco#info advertises beyond the fixed feature list. */
+  serviceFeatures(cmd: { actor: string; service: string }) {
+    this.requireService(cmd);
+    return { multipleSubscriptions: this.settings.multipleSubscriptions };
+  }
+
+  /** §6.4 default subscription options: the same for every node (no per-node defaults); with a node, it must exist. */
+  async defaultSubscriptionOptions(cmd: Address) {
+    await this.requireNodeIfNamed(cmd);
+    return DEFAULT_SUBSCRIPTION_OPTIONS;
+  }
+
   async subscriptionOptions(cmd: SubscriptionOptionsCommand) {
     return subscriptionOptionsOf(cmd, await this.node(cmd, 'none'));
   }
@@ -96,16 +108,16 @@ export class PubsubService {
   }
 
   /** disco#items / disco#info: one node, or a page of the service's nodes by name. */
-  async nodes(cmd: Address & { after: string; max: number }): Promise<{ nodes: NodeState[]; more: boolean }> {
+  async nodes(cmd: Address & { after: string; max: number }): Promise<{ nodes: NodeState[]; more: boolean; count: number }> {
     this.requireService(cmd);
     if (cmd.node) {
       const node = await this.node(cmd, 'none');
       if (!node) throw refuse.nodeNotFound(cmd.node);
-      return { nodes: [node], more: false };
+      return { nodes: [node], more: false, count: 0 };
     }
     const max = Math.min(cmd.max || NODES_PAGE_SIZE, NODES_PAGE_SIZE);
-    const names = await this.repository.nodeNames(cmd.service, cmd.after, max + 1);
-    return { nodes: await this.repository.loadNodes(cmd.service, names.slice(0, max), 'none'), more: names.length > max };
+    const [names, count] = await Promise.all([this.repository.nodeNames(cmd.service, cmd.after, max + 1), this.repository.nodeCount(cmd.service)]);
+    return { nodes: await this.repository.loadNodes(cmd.service, names.slice(0, max), 'none'), more: names.length > max, count };
   }
 
   async subscriberBecameAvailable(cmd: { actor: string; service: string }) {

@@ -42,10 +42,6 @@ export class PubsubStanzaError extends StanzaError {
   }
 }
 
-/** XEP-0060 §14 "unsupported": the service does not do this feature. */
-export const unsupported = (feature: string) =>
-  new PubsubStanzaError('feature-not-implemented', undefined, undefined, 'unsupported', feature);
-
 /** The service's refusal, translated faithfully: its condition, type, pubsub#errors condition and text. */
 function fromWire(error: WireError): StanzaError {
   const condition = error.condition in STANZA_ERROR_TYPES ? (error.condition as StanzaErrorCondition) : 'undefined-condition';

@@ -7,7 +7,7 @@ import { xml, type Element } from '../../xml/element';
 import { Jid } from '../../xml/jid';
 import { NS } from '../../xml/namespaces';
 import {
-  PubsubStanzaError, unsupported, type PubsubCalls, type WireAffiliation, type WireConfiguration, type WireItem,
+  PubsubStanzaError, type PubsubCalls, type WireAffiliation, type WireConfiguration, type WireForm, type WireItem,
   type WireNodeSummary, type WireSubscribed, type WireSubscription,
 } from './pubsub-calls';
 import { FORM_TYPES, formToWire, isCancelled, wireToForm } from './pubsub-forms';
@@ -24,8 +24,11 @@ export const PUBSUB_FEATURES = [
   'access-authorize', 'access-open', 'access-presence', 'access-whitelist', 'config-node', 'create-and-configure', 'create-nodes',
   'delete-items', 'delete-nodes', 'instant-nodes', 'item-ids', 'last-published', 'manage-subscriptions', 'meta-data',
   'modify-affiliations', 'persistent-items', 'publish', 'publish-options', 'purge-nodes', 'retract-items', 'retrieve-affiliations',
-  'retrieve-default', 'retrieve-items', 'retrieve-subscriptions', 'subscribe', 'subscription-options',
+  'retrieve-default', 'retrieve-default-sub', 'retrieve-items', 'retrieve-subscriptions', 'subscribe', 'subscription-options',
 ];
+
+/** §6.1.6: advertised only when the service lets one JID hold several subscriptions to a node (its setting, asked per disco#info). */
+const MULTI_SUBSCRIBE = 'multi-subscribe';
 
 /** disco#items of the service: largest page when the client gives no RSM max (the pubsub service caps it too). */
 const DISCO_ITEMS_PAGE = 100;
@@ -155,9 +158,10 @@ export function pubsubIqHandler({ calls, roster, logger }: PubsubServiceDependen
       });
       return pubsubResult(NS.pubsub, xml('items', NS.pubsub, { node: c.node }, ...items.map((item) => itemElement(NS.pubsub, item, true))));
     },
-    // §6.4 default subscription options are not offered.
-    'get default': async () => {
-      throw unsupported('retrieve-default-sub');
+    // §6.4 default subscription options, of the service (§6.4.1) or of a node (§6.4.2).
+    'get default': async (c) => {
+      const defaults = await calls.ok<{ options: WireForm }>('GetDefaultSubscriptionOptions', { actor: c.actor, service: c.service, node: c.node });
+      return pubsubResult(NS.pubsub, xml('default', NS.pubsub, { node: c.node || undefined }, wireToForm(FORM_TYPES.subscribeOptions, defaults.options)));
     },
   };
 
@@ -225,12 +229,18 @@ export function pubsubIqHandler({ calls, roster, logger }: PubsubServiceDependen
   /** XEP-0030 on the service (§5.1–§5.3) and on its nodes (§5.4, §5.5). */
   async function discoInfo(request: IqRequest, service: string): Promise<Element> {
     const node = request.payload.attr('node');
-    const features = [NS.discoInfo, NS.discoItems, NS.pubsub, ...PUBSUB_FEATURES.map((f) => `${NS.pubsub}#${f}`)]
+    const actor = request.session.jid.toString();
+    const [{ multiple_subscriptions: multipleSubscriptions }, listed] = await Promise.all([
+      calls.ok<{ multiple_subscriptions: boolean }>('GetServiceFeatures', { actor, service }),
+      node === undefined ? undefined : calls.ok<{ nodes: WireNodeSummary[] }>('ListNodes', { actor, service, node }),
+    ]);
+    const pubsubFeatures = multipleSubscriptions ? [...PUBSUB_FEATURES, MULTI_SUBSCRIBE] : PUBSUB_FEATURES;
+    const features = [NS.discoInfo, NS.discoItems, NS.pubsub, ...pubsubFeatures.map((f) => `${NS.pubsub}#${f}`)]
       .map((feature) => xml('feature', NS.discoInfo, { var: feature }));
-    if (node === undefined) {
+    if (!listed) {
       return xml('query', NS.discoInfo, {}, xml('identity', NS.discoInfo, { category: 'pubsub', type: 'service', name: 'Hearth publish-subscribe' }), ...features);
     }
-    const { nodes } = await calls.ok<{ nodes: WireNodeSummary[] }>('ListNodes', { actor: request.session.jid.toString(), service, node });
+    const { nodes } = listed;
     const summary = nodes[0];
     if (!summary) throw new StanzaError('item-not-found');
     return xml('query', NS.discoInfo, { node },
@@ -254,19 +264,21 @@ export function pubsubIqHandler({ calls, roster, logger }: PubsubServiceDependen
       });
       return xml('query', NS.discoItems, { node }, ...items.map((item) => xml('item', NS.discoItems, { jid: service, name: item.id })));
     }
-    // §5.2 the nodes, paged by name with XEP-0059 (after, max).
+    // §5.2 the nodes, paged by name with XEP-0059 (after, max), with the total count (§2.6).
     const rsm = request.payload.child('set', NS.rsm);
     const max = Number(rsm?.childText('max', NS.rsm) ?? DISCO_ITEMS_PAGE);
     if (!Number.isInteger(max) || max < 0) throw new StanzaError('bad-request', 'RSM max is a non-negative integer');
-    const { nodes, more } = await calls.ok<{ nodes: WireNodeSummary[]; more: boolean }>('ListNodes', {
-      actor, service, after: rsm?.childText('after', NS.rsm) ?? '', max: Math.min(max, DISCO_ITEMS_PAGE),
+    const { nodes, more, count } = await calls.ok<{ nodes: WireNodeSummary[]; more: boolean; count: number }>('ListNodes', {
+      // max 0 asks only for the count: one node is the smallest page the service loads (its 0 means "its page size").
+      actor, service, after: rsm?.childText('after', NS.rsm) ?? '', max: Math.min(Math.max(max, 1), DISCO_ITEMS_PAGE),
     });
     const page = max === 0 ? [] : nodes;
     return xml('query', NS.discoItems, {},
       ...page.map((n) => xml('item', NS.discoItems, { jid: service, node: n.node, name: n.title || undefined })),
       (rsm || more) && xml('set', NS.rsm, {},
         page.length > 0 && xml('first', NS.rsm, {}, page[0]!.node),
-        page.length > 0 && xml('last', NS.rsm, {}, page.at(-1)!.node)));
+        page.length > 0 && xml('last', NS.rsm, {}, page.at(-1)!.node),
+        xml('count', NS.rsm, {}, String(count))));
   }
 
   return async (request) => {
