@@ -27,6 +27,10 @@ type Tx = Prisma.TransactionClient;
 type Payload<C> = PayloadOf<C>;
 type MessageEvent = Envelope<'MessageAccepted', Payload<typeof MessageAccepted>>;
 type UnreadEvent = Envelope<'UnreadChanged', Payload<typeof UnreadChanged>>;
+/** A message and its position in its chat (the offset of its MessageAccepted in its partition). */
+type PositionedMessage = { event: MessageEvent; position: bigint };
+/** A known total of (user, chat) at a message of the chat: it settles the chat's waiting pushes up to there. */
+type SettlingTotal = { user: string; peer: string; position: bigint; total: number };
 
 /**
  * The push projection: devices, their sessions, each user's unread total, and the decisions to
@@ -93,7 +97,7 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
   private async apply(events: ConsumedEvent[], tx: Tx): Promise<void> {
     // Runs of messages and runs of UnreadChanged (a batch of hearth.messages or hearth.read-state
     // is nothing else) are applied set-based: a few statements per batch instead of several per event.
-    let messages: MessageEvent[] = [];
+    let messages: PositionedMessage[] = [];
     let unreads: { event: UnreadEvent; notify: boolean }[] = [];
     const flush = async () => {
       if (messages.length > 0) await this.applyMessages(messages, tx);
@@ -107,7 +111,7 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
       if (isEvent(event, MessageAccepted)) {
         if (unreads.length > 0) await flush();
         // Pushed: the messages that count as unread (one definition, in the contracts).
-        if (notify && isCountable(event.payload)) messages.push(event);
+        if (notify && isCountable(event.payload)) messages.push({ event, position: consumed.offset });
         continue;
       }
       if (isEvent(event, UnreadChanged)) {
@@ -131,9 +135,11 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
    * One push_sends row per inactive device of each message's recipient. The badge: read-state's
    * total if its UnreadChanged came first (push_early_unreads), else the row waits for it.
    * Two statements for the whole run: the inactive devices of all recipients, then one insert
-   * that also takes the early totals.
+   * that also takes the early totals; an early total also settles the chat's earlier waiting pushes.
    */
-  private async applyMessages(messages: MessageEvent[], tx: Tx): Promise<void> {
+  private async applyMessages(positioned: PositionedMessage[], tx: Tx): Promise<void> {
+    const messages = positioned.map((m) => m.event);
+    const positions = new Map(positioned.map((m) => [m.event.id, m.position]));
     const recipients = [...new Set(messages.map((m) => m.payload.recipient))];
     const devices = await this.inactiveDevices(tx, recipients);
     const rows = messages.flatMap((event) => (devices.get(event.payload.recipient) ?? []).map((deviceId) => ({ event, deviceId })));
@@ -142,22 +148,50 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.debug({ eventIds: withoutDevice.map((e) => e.id) }, 'no push: the recipient has no inactive registered device');
     }
     const contents = new Map(messages.map((event) => [event.id, JSON.stringify(messageContent(event.payload, event.id, this.content))]));
-    await tx.$executeRawUnsafe(
+    const taken = await tx.$queryRawUnsafe<{ user_jid: string; chat_peer: string; message_position: bigint; badge: number }[]>(
       `WITH incoming (cause_id, user_jid) AS (SELECT * FROM unnest($1::text[], $2::text[])),
        early AS (
          DELETE FROM push_early_unreads e USING incoming i WHERE e.cause_id = i.cause_id AND e.user_jid = i.user_jid
          RETURNING e.cause_id, e.user_jid, e.total),
-       sends (event_id, user_jid, device_id, apns_id, content, source_at) AS (
-         SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::timestamptz[]))
-       INSERT INTO push_sends (event_id, user_jid, device_id, apns_id, kind, content, badge, counts_as_unread, state, ready_at, source_at)
+       sends (event_id, user_jid, device_id, apns_id, content, source_at, chat_peer, message_position) AS (
+         SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::jsonb[], $8::timestamptz[], $10::text[], $11::bigint[]))
+       INSERT INTO push_sends (event_id, user_jid, device_id, apns_id, kind, content, badge, counts_as_unread, state, ready_at, source_at, chat_peer, message_position)
        SELECT s.event_id, s.user_jid, s.device_id, s.apns_id, 'message', s.content, e.total, true, 'pending',
-         now() + CASE WHEN e.total IS NULL THEN $9 ELSE 0 END * interval '1 millisecond', s.source_at
+         now() + CASE WHEN e.total IS NULL THEN $9 ELSE 0 END * interval '1 millisecond', s.source_at, s.chat_peer, s.message_position
        FROM sends s LEFT JOIN early e ON e.cause_id = s.event_id::text AND e.user_jid = s.user_jid
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING user_jid, chat_peer, message_position, badge`,
       messages.map((e) => e.id), messages.map((e) => e.payload.recipient),
       rows.map((r) => r.event.id), rows.map((r) => r.event.payload.recipient), rows.map((r) => r.deviceId),
       rows.map((r) => apnsIdOf(r.event.id, r.event.payload.recipient, r.deviceId)), rows.map((r) => contents.get(r.event.id)!),
-      rows.map((r) => r.event.payload.acceptedAt), this.config.HEARTH_PUSH_BADGE_WAIT_MS);
+      rows.map((r) => r.event.payload.acceptedAt), this.config.HEARTH_PUSH_BADGE_WAIT_MS,
+      rows.map((r) => r.event.payload.sender), rows.map((r) => positions.get(r.event.id)!.toString()));
+    // The early totals taken (one per cause and device: the same total) settle the chat's earlier waiting pushes.
+    await this.settleEarlierPushes(tx, taken.filter((r) => r.badge !== null)
+      .map((r) => ({ user: r.user_jid, peer: r.chat_peer, position: BigInt(r.message_position), total: r.badge })));
+  }
+
+  /**
+   * Read-state announces one UnreadChanged per (user, chat) per batch it applies, caused by the
+   * chat's last countable message in it: the chat's earlier messages of that batch get none of
+   * their own. Its total is the user's real total at its cause, which counts them too, so it is
+   * their badge as well: it settles the user's pushes of that chat at or before the cause's
+   * position that still wait for a badge (not a retry: its backoff stands). A push later in the
+   * chat keeps waiting for its own. Where several totals reach a push, the nearest cause at or
+   * after it wins (the total closest to its own).
+   */
+  private async settleEarlierPushes(tx: Tx, totals: readonly SettlingTotal[]): Promise<void> {
+    if (totals.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `WITH causes (user_jid, chat_peer, position, total) AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[])),
+       settling AS (
+         SELECT DISTINCT ON (s.event_id, s.user_jid, s.device_id) s.event_id, s.user_jid, s.device_id, c.total
+         FROM push_sends s JOIN causes c ON s.user_jid = c.user_jid AND s.chat_peer = c.chat_peer AND s.message_position <= c.position
+         WHERE s.kind = 'message' AND s.state = 'pending' AND s.badge IS NULL AND s.attempts = 0
+         ORDER BY s.event_id, s.user_jid, s.device_id, c.position)
+       UPDATE push_sends s SET badge = t.total, ready_at = now() FROM settling t
+       WHERE s.event_id = t.event_id AND s.user_jid = t.user_jid AND s.device_id = t.device_id`,
+      totals.map((t) => t.user), totals.map((t) => t.peer), totals.map((t) => t.position.toString()), totals.map((t) => t.total));
   }
 
   /**
@@ -198,6 +232,16 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
            AND EXISTS (SELECT 1 FROM push_devices d WHERE d.user_jid = a.user_jid)
          ON CONFLICT DO NOTHING`,
         arrived.map((e) => e.causationId!), arrived.map((e) => e.payload.user), arrived.map((e) => e.payload.total), arrived.map((e) => e.occurredAt));
+      // Where the cause is applied already, its position settles the chat's earlier waiting pushes too.
+      const causes = await tx.$queryRawUnsafe<{ cause_id: string; user_jid: string; chat_peer: string; message_position: bigint }[]>(
+        `SELECT DISTINCT s.event_id::text AS cause_id, s.user_jid, s.chat_peer, s.message_position FROM push_sends s
+         JOIN unnest($1::uuid[], $2::text[]) AS a(cause_id, user_jid) ON s.event_id = a.cause_id AND s.user_jid = a.user_jid
+         WHERE s.kind = 'message' AND s.message_position IS NOT NULL`,
+        arrived.map((e) => e.causationId!), arrived.map((e) => e.payload.user));
+      const totalOf = new Map(arrived.map((e) => [`${e.causationId} ${e.payload.user}`, e.payload.total]));
+      await this.settleEarlierPushes(tx, causes.map((c) => ({
+        user: c.user_jid, peer: c.chat_peer, position: BigInt(c.message_position), total: totalOf.get(`${c.cause_id} ${c.user_jid}`)!,
+      })));
       await tx.$executeRawUnsafe(
         `DELETE FROM push_early_unreads WHERE occurred_at < $1::timestamptz - interval '${EARLY_UNREAD_RETENTION}'`, arrived.at(-1)!.occurredAt);
     }
