@@ -7,57 +7,31 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kafka } from 'kafkajs';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { Envelope } from '@hearth/contracts';
-import { createEventProducer, type EventProducer } from '@hearth/kafka';
-import { startApnsServer, startBroker, startPostgres, type RunningApns, type RunningBroker, type TestPostgres } from '@hearth/testing';
-import { chatMessage, deviceToken, eventually, projectionCaughtUp, unreadChanged, type Message } from './support/log';
-import { startPush, type RunningPush } from './support/push-service';
+import type { RunningApns } from '@hearth/testing';
+import { chatMessage, deviceToken, unreadChanged, type Message } from './support/log';
+import { ADMIN, BUNDLE, startPushFixture, type PushFixture } from './support/push-fixture';
+import type { RunningPush } from './support/push-service';
 
-const BUNDLE = 'com.example.chat';
-const ADMIN = 'admin-token-0123456789';
 const BADGE_WAIT_MS = 20_000;
 /** Well before the badge wait: a push settled by the burst's UnreadChanged comes within this. */
 const SETTLED_WITHIN_MS = 8_000;
 
 describe('push: one UnreadChanged settles the badge of its chat\'s whole burst', { timeout: 90_000 }, () => {
-  let broker: RunningBroker;
-  let postgres: TestPostgres;
+  let fixture: PushFixture;
   let apns: RunningApns;
   let push: RunningPush;
-  let kafka: Kafka;
-  let producer: EventProducer;
   let db: Pool;
 
   before(async () => {
-    [broker, postgres, apns] = await Promise.all([startBroker(), startPostgres(), startApnsServer({ topics: [BUNDLE] })]);
-    const databaseUrl = await postgres.freshDatabase('push_burst');
-    const caFile = join(mkdtempSync(join(tmpdir(), 'hearth-push-ca-')), 'apns.pem');
-    writeFileSync(caFile, apns.certificate);
-    push = await startPush({
-      DATABASE_URL: databaseUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_ADMIN_TOKEN: ADMIN,
-      HEARTH_APNS_ENDPOINT: apns.endpoint, HEARTH_APNS_CA_FILE: caFile,
-      HEARTH_APNS_KEY_FILE: apns.keyFile, HEARTH_APNS_KEY_ID: apns.keyId, HEARTH_APNS_TEAM_ID: apns.teamId,
-      HEARTH_PUSH_BADGE_WAIT_MS: String(BADGE_WAIT_MS),
-    });
-    kafka = new Kafka({ brokers: broker.brokers, clientId: 'push-burst-test', logLevel: 0 });
-    producer = await createEventProducer(kafka);
-    db = new Pool({ connectionString: databaseUrl, max: 2 });
+    fixture = await startPushFixture('push_burst', { HEARTH_PUSH_BADGE_WAIT_MS: String(BADGE_WAIT_MS) });
+    ({ apns, push, db } = fixture);
   });
+  after(() => fixture?.stop());
 
-  after(async () => {
-    await producer?.disconnect().catch(() => undefined);
-    await db?.end().catch(() => undefined);
-    await push?.stop();
-    await Promise.all([broker?.dispose(), postgres?.stop(), apns?.stop()]);
-  });
-
-  const append = (...events: Envelope[]) => producer.publish(events);
-  const caughtUp = () => eventually(() => projectionCaughtUp(kafka, db), 'the push projection to catch up');
+  const append = (...events: Envelope[]) => fixture.append(...events);
+  const caughtUp = () => fixture.caughtUp();
 
   async function register(user: string, token: string): Promise<void> {
     const response = await fetch(`${push.url}/users/${user}/devices/${user.split('@')[0]}-iphone`, {

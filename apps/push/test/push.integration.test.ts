@@ -6,54 +6,37 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { SignJWT } from 'jose';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { decodeEvent, PushDeviceUnregistered, topics, type Envelope } from '@hearth/contracts';
-import { createEventProducer, type EventProducer } from '@hearth/kafka';
-import { startApnsServer, startBroker, startPostgres, type RunningApns, type RunningBroker, type TestPostgres } from '@hearth/testing';
+import type { RunningApns } from '@hearth/testing';
 import { apnsIdOf } from '../src/domain/name-based-id';
 import {
-  chatMessage, deviceToken, eventually, projectionCaughtUp, pubsubItem, sessionBound, sessionHibernated, unreadChanged,
+  chatMessage, deviceToken, eventually, pubsubItem, sessionBound, sessionHibernated, unreadChanged,
 } from './support/log';
-import { startPush, type RunningPush } from './support/push-service';
+import { ADMIN, BUNDLE, startPushFixture, type PushFixture } from './support/push-fixture';
+import type { RunningPush } from './support/push-service';
 
-const BUNDLE = 'com.example.chat';
-const ADMIN = 'admin-token-0123456789';
 const JWT_SECRET = 'jwt-secret-0123456789abcdef';
 
 describe('push: APNs notifications with sender, text and the real badge', { timeout: 120_000 }, () => {
-  let broker: RunningBroker;
-  let postgres: TestPostgres;
+  let fixture: PushFixture;
   let apns: RunningApns;
   let push: RunningPush;
   let kafka: Kafka;
-  let producer: EventProducer;
   let db: Pool;
 
   before(async () => {
-    [broker, postgres, apns] = await Promise.all([startBroker(), startPostgres(), startApnsServer({ topics: [BUNDLE] })]);
-    const databaseUrl = await postgres.freshDatabase('push');
-    push = await startPush({
-      DATABASE_URL: databaseUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_ADMIN_TOKEN: ADMIN, HEARTH_JWT_SECRET: JWT_SECRET,
-      HEARTH_APNS_ENDPOINT: apns.endpoint, HEARTH_APNS_CA_FILE: await writeTemp(apns.certificate),
-      HEARTH_APNS_KEY_FILE: apns.keyFile, HEARTH_APNS_KEY_ID: apns.keyId, HEARTH_APNS_TEAM_ID: apns.teamId,
-      HEARTH_PUSH_BADGE_WAIT_MS: '3000', HEARTH_PUSH_RETRY_BASE_MS: '50', HEARTH_PUSH_BODY_MAX_CHARS: '40',
+    fixture = await startPushFixture('push', {
+      HEARTH_JWT_SECRET: JWT_SECRET, HEARTH_PUSH_BADGE_WAIT_MS: '3000', HEARTH_PUSH_RETRY_BASE_MS: '50', HEARTH_PUSH_BODY_MAX_CHARS: '40',
     });
-    kafka = new Kafka({ brokers: broker.brokers, clientId: 'push-test', logLevel: 0 });
-    producer = await createEventProducer(kafka);
-    db = new Pool({ connectionString: databaseUrl, max: 2 });
+    ({ apns, push, kafka, db } = fixture);
   });
+  after(() => fixture?.stop());
 
-  after(async () => {
-    await producer?.disconnect().catch(() => undefined);
-    await db?.end().catch(() => undefined);
-    await push?.stop();
-    await Promise.all([broker?.dispose(), postgres?.stop(), apns?.stop()]);
-  });
-
-  const append = (...events: Envelope[]) => producer.publish(events);
-  const caughtUp = () => eventually(() => projectionCaughtUp(kafka, db), 'the push projection to catch up');
+  const append = (...events: Envelope[]) => fixture.append(...events);
+  const caughtUp = () => fixture.caughtUp();
 
   async function registerOverHttp(user: string, deviceId: string, token: string, resource?: string): Promise<void> {
     const response = await fetch(`${push.url}/users/${user}/devices/${deviceId}`, {
@@ -200,15 +183,6 @@ describe('push: APNs notifications with sender, text and the real badge', { time
     assert.equal(bad, 'jid-malformed');
   });
 });
-
-async function writeTemp(content: string): Promise<string> {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const file = join(mkdtempSync(join(tmpdir(), 'hearth-push-ca-')), 'apns.pem');
-  writeFileSync(file, content);
-  return file;
-}
 
 /** The first event on hearth.push that matches (reads from the start). */
 async function readPushTopic(kafka: Kafka, match: (event: Envelope) => boolean): Promise<Envelope> {

@@ -155,3 +155,19 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     kill: async () => void (await signal('SIGKILL')),
   };
 }
+
+/** A service together with a client of its API that is closed whenever the service stops or is killed. */
+export function withClient<C extends { close(): void }>(service: RunningService, client: C): RunningService & { client: C } {
+  return {
+    ...service,
+    client,
+    async stop() {
+      client.close();
+      return service.stop();
+    },
+    async kill() {
+      client.close();
+      await service.kill();
+    },
+  };
+}

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from '@hearth/contracts';
-import { startService, type RunningService } from '@hearth/testing';
+import { startService, withClient, type RunningService } from '@hearth/testing';
 
 export interface RunningPush extends RunningService {
   client: PushClient;
@@ -13,19 +13,7 @@ export interface RunningPush extends RunningService {
 
 export async function startPush(env: Record<string, string>): Promise<RunningPush> {
   const service = await startService({ app: 'push', env: { LOG_LEVEL: 'info', ...env } });
-  const client = pushClient(`127.0.0.1:${service.grpcPort}`);
-  return {
-    ...service,
-    client,
-    async stop() {
-      client.close();
-      return service.stop();
-    },
-    async kill() {
-      client.close();
-      await service.kill();
-    },
-  };
+  return withClient(service, pushClient(`127.0.0.1:${service.grpcPort}`));
 }
 
 export interface EnablePushRequest { actor: string; service: string; node: string; device_token: string; bundle_id: string; environment: string }

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from '@hearth/contracts';
-import { startService, type RunningService } from '@hearth/testing';
+import { startService, withClient, type RunningService } from '@hearth/testing';
 
 export interface RunningReadState extends RunningService {
   client: ReadStateClient;
@@ -14,19 +14,7 @@ export interface RunningReadState extends RunningService {
 
 export async function startReadState(env: Record<string, string>): Promise<RunningReadState> {
   const service = await startService({ app: 'read-state', env: { LOG_LEVEL: 'debug', ...env } });
-  const client = readStateClient(`127.0.0.1:${service.grpcPort}`);
-  return {
-    ...service,
-    client,
-    async stop() {
-      client.close();
-      return service.stop();
-    },
-    async kill() {
-      client.close();
-      await service.kill();
-    },
-  };
+  return withClient(service, readStateClient(`127.0.0.1:${service.grpcPort}`));
 }
 
 // --- gRPC client (proto-loader, keepCase as the server) ---
