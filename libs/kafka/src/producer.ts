@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { encodeEvent, topicOf, type Envelope } from '@hearth/contracts';
 
 export interface EventProducer {
@@ -14,9 +14,11 @@ export interface EventProducer {
 /**
  * An idempotent producer: the broker drops a retried batch it already has, so a network
  * retry never appends an event twice. `maxInFlightRequests: 1` keeps per-partition order.
+ * The partitioner is named (Kafka's murmur2, as the Java client): every producer must map a key
+ * to the same partition, since a chat's order is its partition's.
  */
 export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {
     async publish(events) {

@@ -1,4 +1,4 @@
-import type { Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners, type Batch, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contracts';
 import type { Logger } from '@hearth/runtime';
 import { isTransient } from './errors';
@@ -73,7 +73,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     allowAutoTopicCreation: true,
     maxBytesPerPartition: options.maxBatchBytes ?? 1024 * 1024,
   });
-  const deadLetters: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const deadLetters: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await Promise.all([consumer.connect(), deadLetters.connect()]);
 
   let joined = false;
