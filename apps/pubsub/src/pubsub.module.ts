@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AppliedEvents } from './applied-events';
 import { PUBSUB_CONFIG, type PubsubConfig } from './config';
 import { PubsubEventLog } from './event-log';
 import { PubsubController } from './pubsub.controller';
@@ -7,6 +6,7 @@ import { PubsubDatabase } from './pubsub-database';
 import { PubsubProjection } from './pubsub.projection';
 import { PubsubRepository } from './pubsub.repository';
 import { PubsubService } from './pubsub.service';
+import { AppliedEvents } from '@hearth/kafka';
 
 @Module({})
 export class PubsubModule {

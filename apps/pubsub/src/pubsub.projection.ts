@@ -3,13 +3,12 @@ import {
   isEvent, PubsubAffiliationChanged, PubsubItemPublished, PubsubItemRetracted, PubsubNodeConfigured, PubsubNodeCreated,
   PubsubNodeDeleted, PubsubNodePurged, PubsubSubscriptionChanged, topics,
 } from '@hearth/contracts';
-import { createKafka, prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { AppliedEvents, createKafka, prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { PUBSUB_CONFIG, settingsOf, type PubsubConfig } from './config';
 import { configurationFromForm, DEFAULT_SUBSCRIPTION_OPTIONS, subscriptionOptionsForm } from './domain';
 import type { Prisma } from './generated/prisma/client';
-import { AppliedEvents } from './applied-events';
 import { PubsubDatabase } from './pubsub-database';
 
 const PROJECTION_NAME = 'pubsub';
@@ -49,7 +48,7 @@ export class PubsubProjection implements OnApplicationBootstrap, OnModuleDestroy
       logger: this.logger,
       apply: (events, tx) => this.apply(events, tx),
       // Commands wait for their own events here (read-your-writes), never on replay.
-      afterCommit: (events) => this.applied.committed(events.map((e) => e.event.id)),
+      afterCommit: (events) => this.applied.applied(events.map((e) => e.event.id)),
     });
   }
 

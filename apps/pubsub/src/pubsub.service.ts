@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
-import { AppliedEvents } from './applied-events';
 import { PUBSUB_CONFIG, settingsOf, type PubsubConfig } from './config';
 import {
   decideConfigureNode, decideCreateNode, decideDeleteNode, decidePublish, decidePurgeNode,
@@ -13,6 +12,7 @@ import {
 } from './domain';
 import { PubsubEventLog } from './event-log';
 import { PubsubRepository, type ItemsNeeded } from './pubsub.repository';
+import { AppliedEvents } from '@hearth/kafka';
 
 interface Address { actor: string; service: string; node: string }
 
@@ -158,13 +158,8 @@ export class PubsubService {
       const envelopes = this.log.envelopes(decision.events, randomUUID());
       const ids = envelopes.map((e) => e.id);
       const applied = this.applied.waitFor(ids, this.config.HEARTH_PUBSUB_APPLY_TIMEOUT_MS);
-      try {
-        await this.log.append(envelopes);
-      } catch (error) {
-        this.applied.cancel(ids);
-        throw error;
-      }
-      if ((await applied) === 'timed-out') {
+      await this.log.append(envelopes);
+      if (!(await applied)) {
         // The events are in the log (the source of truth) and will be applied; answering is right,
         // but the next command on this node may not see them yet.
         this.logger.warn({ service: cmd.service, node: cmd.node, events: ids }, 'answering before the projection applied the command');

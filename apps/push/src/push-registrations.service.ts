@@ -7,9 +7,9 @@ import {
   checkUser, decideDisable, decideEnable, decideRegister, type EnablePush, type KnownRegistration, type RegisterDevice,
 } from './domain/registration';
 import { PushError } from './domain/push.errors';
-import { ProjectionProgress } from './projection-progress';
 import { PushDatabase } from './push-database';
 import { PushLog } from './push-log';
+import { AppliedEvents } from '@hearth/kafka';
 
 /** A registration as the HTTP API shows it: never the whole device token. */
 export interface DeviceView {
@@ -35,7 +35,7 @@ export class PushRegistrations {
   constructor(
     private readonly database: PushDatabase,
     private readonly log: PushLog,
-    private readonly progress: ProjectionProgress,
+    private readonly progress: AppliedEvents,
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
@@ -96,12 +96,13 @@ export class PushRegistrations {
 
   private async append(events: Envelope[]): Promise<void> {
     if (events.length === 0) return;
+    const applied = this.progress.waitFor(events.map((e) => e.id), this.config.HEARTH_PUSH_CATCH_UP_TIMEOUT_MS);
     try {
       await this.log.publish(events);
     } catch (error) {
       this.logger.error({ err: error }, 'the log refused the registration event');
       throw new PushError('service-unavailable', 'the event log is unavailable; retry');
     }
-    await this.progress.waitFor(events.map((e) => e.id), this.config.HEARTH_PUSH_CATCH_UP_TIMEOUT_MS);
+    await applied;
   }
 }

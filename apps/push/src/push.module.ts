@@ -4,12 +4,12 @@ import { PushGrpcController } from './api/push.grpc.controller';
 import { PushHttpController } from './api/push.http.controller';
 import { ApnsClient } from './apns-client';
 import { PUSH_CONFIG, type PushConfig } from './config';
-import { ProjectionProgress } from './projection-progress';
 import { PushDatabase } from './push-database';
 import { PushDispatcher } from './push-dispatcher';
 import { PushLog } from './push-log';
 import { PushProjection } from './push.projection';
 import { PushRegistrations } from './push-registrations.service';
+import { AppliedEvents } from '@hearth/kafka';
 
 @Module({})
 export class PushModule {
@@ -21,7 +21,7 @@ export class PushModule {
         { provide: PUSH_CONFIG, useValue: config },
         { provide: PushDatabase, useFactory: () => new PushDatabase(config.DATABASE_URL) },
         PushLog,
-        ProjectionProgress,
+        AppliedEvents,
         ApnsClient,
         PushDispatcher,
         PushProjection,

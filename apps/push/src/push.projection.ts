@@ -3,14 +3,13 @@ import {
   AccountDeleted, isCountable, isEvent, MessageAccepted, PubsubItemPublished, PushDeviceRegistered, PushDeviceUnregistered, SessionBound,
   SessionClosed, SessionHibernated, SessionResumed, topics, UnreadChanged, type Envelope, type PayloadOf,
 } from '@hearth/contracts';
-import { prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { AppliedEvents, prismaProjectionDatabase, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { PUSH_CONFIG, type PushConfig } from './config';
 import { apnsIdOf } from './domain/name-based-id';
 import { badgeContent, messageContent, pubsubContent, type ContentOptions, type PushContent } from './domain/notification';
 import type { Prisma } from './generated/prisma/client';
-import { ProjectionProgress } from './projection-progress';
 import { PushDatabase } from './push-database';
 import { PushDispatcher } from './push-dispatcher';
 import { PushLog } from './push-log';
@@ -62,7 +61,7 @@ export class PushProjection implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly database: PushDatabase,
     private readonly log: PushLog,
     private readonly dispatcher: PushDispatcher,
-    private readonly progress: ProjectionProgress,
+    private readonly progress: AppliedEvents,
     private readonly readiness: Readiness,
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppliedEvents } from '@hearth/kafka';
 
 /** How often a waiter re-checks the database, for events applied by another replica. */
 const RECHECK_INTERVAL_MS = 100;
@@ -11,20 +12,9 @@ const RECHECK_INTERVAL_MS = 100;
  * replica holds the partition.
  */
 @Injectable()
-export class ProjectionProgress {
-  private readonly waiters = new Map<string, Set<() => void>>();
+export class ProjectionProgress extends AppliedEvents {
   /** user → event id → resolves once applied (true) or given up on (false). */
   private readonly pending = new Map<string, Map<string, Promise<boolean>>>();
-
-  /** Called by the projection after each committed batch. */
-  applied(eventIds: readonly string[]): void {
-    for (const id of eventIds) {
-      const wake = this.waiters.get(id);
-      if (!wake) continue;
-      this.waiters.delete(id);
-      for (const resolve of wake) resolve();
-    }
-  }
 
   /**
    * Remembers an appended, not yet applied event of `user` until it is applied (or `timeoutMs`
@@ -34,7 +24,7 @@ export class ProjectionProgress {
   track(user: string, eventId: string, isApplied: () => Promise<boolean>, timeoutMs: number): void {
     const ofUser = this.pending.get(user) ?? new Map<string, Promise<boolean>>();
     this.pending.set(user, ofUser);
-    const done = this.waitFor(eventId, isApplied, timeoutMs, { checkFirst: false }).finally(() => {
+    const done = this.waitUntilApplied(eventId, isApplied, timeoutMs, { checkFirst: false }).finally(() => {
       ofUser.delete(eventId);
       if (ofUser.size === 0 && this.pending.get(user) === ofUser) this.pending.delete(user);
     });
@@ -48,34 +38,16 @@ export class ProjectionProgress {
     return (await Promise.all(ofUser.values())).every(Boolean);
   }
 
-  /** Resolves true once `eventId` is applied (or `isApplied` says so), false after `timeoutMs`. */
-  async waitFor(eventId: string, isApplied: () => Promise<boolean>, timeoutMs: number, { checkFirst = true } = {}): Promise<boolean> {
+  /**
+   * Resolves true once `eventId` is applied here (or `isApplied` says so: another replica may
+   * hold the partition), false after `timeoutMs`.
+   */
+  async waitUntilApplied(eventId: string, isApplied: () => Promise<boolean>, timeoutMs: number, { checkFirst = true } = {}): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    let woken = false;
-    let wakeSleeper: (() => void) | undefined;
-    const wake = () => {
-      woken = true;
-      wakeSleeper?.();
-    };
-    const set = this.waiters.get(eventId) ?? new Set();
-    set.add(wake);
-    this.waiters.set(eventId, set);
-    try {
-      for (let first = true; !woken && Date.now() < deadline; first = false) {
-        if ((checkFirst || !first) && (await isApplied())) return true;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(RECHECK_INTERVAL_MS, Math.max(0, deadline - Date.now())));
-          wakeSleeper = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          if (woken) wakeSleeper();
-        });
-      }
-      return woken || (await isApplied());
-    } finally {
-      set.delete(wake);
-      if (set.size === 0 && this.waiters.get(eventId) === set) this.waiters.delete(eventId);
+    for (let first = true; Date.now() < deadline; first = false) {
+      if ((checkFirst || !first) && (await isApplied())) return true;
+      if (await this.waitFor([eventId], Math.min(RECHECK_INTERVAL_MS, Math.max(0, deadline - Date.now())))) return true;
     }
+    return isApplied();
   }
 }

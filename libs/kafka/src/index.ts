@@ -5,3 +5,4 @@ export {
   pgProjectionDatabase, prismaProjectionDatabase, type ProjectionDatabase, type SqlExecutor, type PrismaLike, type PrismaRawSql,
 } from './projection-database';
 export { isTransient } from './errors';
+export { AppliedEvents } from './applied-events';
