@@ -4,3 +4,4 @@ export {
 export { HealthDetails, Readiness, type ReadinessCheck } from './readiness';
 export { PinoNestLogger } from './pino-nest-logger';
 export { runService, type RunServiceOptions } from './run-service';
+export { BearerAuthentication, BearerRefused, type BearerIdentity } from './bearer-auth';

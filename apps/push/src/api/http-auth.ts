@@ -1,38 +1,24 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { jwtVerify } from 'jose';
-import { PushError } from '../domain/push.errors';
+import { BearerAuthentication, BearerRefused } from '@hearth/nest-service';
 import { PUSH_CONFIG, type PushConfig } from '../config';
+import { PushError } from '../domain/push.errors';
 
-/**
- * Who may act for a user over HTTP: the product backend with a JWT (HS256, signed with
- * HEARTH_JWT_SECRET) whose `sub` is that user's bare JID, or HEARTH_ADMIN_TOKEN.
- * `Authorization: Bearer <token>` (RFC 6750 §2.1).
- */
+/** Who may act for a user over HTTP: that user (a product-backend JWT), or an operator (the admin token). */
 @Injectable()
 export class HttpAuth {
-  private readonly jwtKey?: Uint8Array;
-  private readonly adminToken?: Buffer;
+  private readonly bearer: BearerAuthentication;
 
   constructor(@Inject(PUSH_CONFIG) config: PushConfig) {
-    if (config.HEARTH_JWT_SECRET) this.jwtKey = new TextEncoder().encode(config.HEARTH_JWT_SECRET);
-    if (config.HEARTH_ADMIN_TOKEN) this.adminToken = Buffer.from(config.HEARTH_ADMIN_TOKEN);
+    this.bearer = new BearerAuthentication({ jwtSecret: config.HEARTH_JWT_SECRET, adminToken: config.HEARTH_ADMIN_TOKEN });
   }
 
   async authorize(authorization: string | undefined, user: string): Promise<void> {
-    const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) throw new PushError('not-authorized', 'send Authorization: Bearer <JWT or admin token>');
-    if (this.adminToken) {
-      const given = Buffer.from(token);
-      if (given.length === this.adminToken.length && timingSafeEqual(given, this.adminToken)) return;
-    }
-    if (!this.jwtKey) throw new PushError('not-authorized', 'JWTs are not accepted: HEARTH_JWT_SECRET is not set');
-    let subject: string | undefined;
+    let identity;
     try {
-      subject = (await jwtVerify(token, this.jwtKey, { algorithms: ['HS256'] })).payload.sub;
+      identity = await this.bearer.authenticate(authorization);
     } catch (error) {
-      throw new PushError('not-authorized', `invalid token: ${(error as Error).message}`);
+      throw error instanceof BearerRefused ? new PushError('not-authorized', error.message) : error;
     }
-    if (subject?.toLowerCase() !== user.toLowerCase()) throw new PushError('forbidden', `the token is for ${subject ?? 'nobody'}, not ${user}`);
+    if (!identity.admin && identity.user !== user.toLowerCase()) throw new PushError('forbidden', `the token is for ${identity.user}, not ${user}`);
   }
 }
