@@ -19,8 +19,6 @@ const CONTRACTS: { [T in PubsubEvent['type']]: EventContract<T, Extract<PubsubEv
 @Injectable()
 export class PubsubEventLog implements OnModuleInit, OnModuleDestroy {
   private producer?: EventProducer;
-  private readonly queued: { envelopes: Envelope[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private sending = false;
 
   constructor(
     private readonly readiness: Readiness,
@@ -40,31 +38,13 @@ export class PubsubEventLog implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Appends, group-commit style: while one produce request is in flight, the events of commands
-   * that arrive meanwhile gather and go together in the next one (one acks=-1 round trip and one
-   * broker fsync for many commands). Order is kept: a node's commands never overlap, and a
-   * request's events keep their order.
+   * Appends (group commit: the producer gathers the events of commands arriving while a request
+   * is in flight into the next one). Order is kept: a node's commands never overlap, and a
+   * command's events keep their order.
    */
   append(envelopes: Envelope[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queued.push({ envelopes, resolve, reject });
-      if (!this.sending) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.sending = true;
-    while (this.queued.length > 0) {
-      const batch = this.queued.splice(0, this.queued.length);
-      try {
-        if (!this.producer) throw new Error('the event producer is not connected yet');
-        await this.producer.publish(batch.flatMap((b) => b.envelopes));
-        for (const b of batch) b.resolve();
-      } catch (error) {
-        for (const b of batch) b.reject(error);
-      }
-    }
-    this.sending = false;
+    if (!this.producer) return Promise.reject(new Error('the event producer is not connected yet'));
+    return this.producer.publish(envelopes);
   }
 
   async onModuleDestroy(): Promise<void> {

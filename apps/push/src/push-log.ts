@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Envelope } from '@hearth/contracts';
-import { createEventProducer, createKafka, type EventProducer } from '@hearth/kafka';
+import { createEventProducer, createKafka, topicEndOffsets, type EventProducer } from '@hearth/kafka';
 import { SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { PUSH_CONFIG, type PushConfig } from './config';
@@ -44,11 +44,8 @@ export class PushLog implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The next offset to be written, per partition of `topic`; empty if the topic does not exist yet. */
-  async endOffsets(topic: string): Promise<Map<number, bigint>> {
-    // Asking for a topic that does not exist makes kafkajs retry for many seconds: look first.
-    if (!(await this.admin!.listTopics()).includes(topic)) return new Map();
-    const offsets = await this.admin!.fetchTopicOffsets(topic);
-    return new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)]));
+  endOffsets(topic: string): Promise<Map<number, bigint>> {
+    return topicEndOffsets(this.admin!, topic);
   }
 
   async onModuleDestroy(): Promise<void> {

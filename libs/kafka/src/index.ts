@@ -6,3 +6,4 @@ export {
 } from './projection-database';
 export { isTransient } from './errors';
 export { AppliedEvents } from './applied-events';
+export { topicEndOffsets } from './topic-offsets';
