@@ -4,7 +4,7 @@ export {
   type EventContract, type EventOf, type PayloadOf,
 } from './registry';
 export { topics, type Topic } from './topics';
-export { chatKeyOf } from './events/fields';
+export { chatKeyOf, newStanzaId } from './events/fields';
 export * from './events/accounts';
 export * from './events/sessions';
 export * from './events/messages';

@@ -58,6 +58,10 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayM
  * partition is assigned, not when it next delivers a batch, so the rebuild of an idle topic starts
  * at once.
  *
+ * Pipelined: a batch's transaction runs while the next batch is fetched and decoded, and that
+ * batch waits for it before its own transaction starts, so batches still commit one at a time in
+ * the order consumed, and the fetch and decode no longer add to the time between them.
+ *
  * Failures: transient ones (database briefly unreachable) are retried with backoff without
  * limit — the partition waits rather than losing events. Anything else (an event that breaks its
  * contract, a bug) is isolated to the one record that causes it, which goes to the dead-letter
@@ -82,7 +86,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   let checkpointLoads = new Map<string, Promise<bigint>>();
   let positions = new Map<string, bigint>();
   const seeked = new Set<string>();
+  // The transaction (and afterCommit) of the last batch handed over, whatever its partition:
+  // batches of all partitions are applied one at a time, in the order they were consumed.
+  let committing: Promise<void> = Promise.resolve();
   const seekToCheckpoint = async (topic: string, partition: number): Promise<bigint> => {
+    await committing.catch(() => undefined);
     const next = (await withTransientRetry(() => checkpoints.load(database.read, name, topic, partition), retry, logger)) ?? 0n;
     logger.info({ topic, partition, from: next.toString() }, 'partition assigned: resuming from the projection checkpoint');
     // kafkajs drops any fetch response for a partition with a pending seek, so nothing fetched
@@ -143,15 +151,31 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next!);
       if (fresh.length === 0 || !isRunning() || isStale()) return;
-      const newNext = await applyBatch(fresh, batch);
+      const decoded = decodeBatch(fresh, batch);
+      try {
+        await committing;
+      } catch (error) {
+        // The previous batch was not applied, and later ones were fetched after it: forget every
+        // position, so each partition resumes from its checkpoint in the database.
+        positions = new Map();
+        checkpointLoads = new Map();
+        seeked.clear();
+        committing = Promise.resolve();
+        throw error;
+      }
+      const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
       positions.set(tp, newNext);
+      const applying = applyBatch(decoded, fresh, batch, newNext).then(() =>
+        // Only a hint for tooling (see above): a failure here loses nothing.
+        consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: newNext.toString() }]).catch(() => undefined));
+      applying.catch(() => undefined); // reported by the next batch, or ignored by stop()
+      committing = applying;
       resolveOffset(fresh[fresh.length - 1]!.offset);
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: newNext.toString() }]);
       await heartbeat();
     },
   });
 
-  async function applyBatch(messages: KafkaMessage[], batch: Batch): Promise<bigint> {
+  function decodeBatch(messages: KafkaMessage[], batch: Batch): { decoded: ConsumedEvent[]; rejected: { message: KafkaMessage; reason: string }[] } {
     const decoded: ConsumedEvent[] = [];
     const rejected: { message: KafkaMessage; reason: string }[] = [];
     for (const message of messages) {
@@ -161,7 +185,10 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         rejected.push({ message, reason: (error as Error).message });
       }
     }
-    const nextOffset = BigInt(messages[messages.length - 1]!.offset) + 1n;
+    return { decoded, rejected };
+  }
+
+  async function applyBatch({ decoded, rejected }: ReturnType<typeof decodeBatch>, messages: KafkaMessage[], batch: Batch, nextOffset: bigint): Promise<void> {
     for (const { message, reason } of rejected) await deadLetter(batch, message, reason);
 
     try {
@@ -169,14 +196,13 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     } catch (error) {
       logger.warn({ err: error, topic: batch.topic, partition: batch.partition, events: decoded.length },
         'batch failed; applying its events one by one to isolate the cause');
-      return applyOneByOne(decoded, messages, batch, nextOffset);
+      return applyOneByOne(decoded, messages, batch);
     }
     await notifyCommitted(decoded);
-    return nextOffset;
   }
 
   /** One by one: the record that fails again goes to the dead-letter topic, the rest apply. */
-  async function applyOneByOne(decoded: ConsumedEvent[], messages: KafkaMessage[], batch: Batch, nextOffset: bigint): Promise<bigint> {
+  async function applyOneByOne(decoded: ConsumedEvent[], messages: KafkaMessage[], batch: Batch): Promise<void> {
     for (const consumed of decoded) {
       const after = consumed.offset + 1n;
       try {
@@ -190,7 +216,6 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
       await notifyCommitted([consumed]);
     }
-    return nextOffset;
   }
 
   /**
@@ -239,6 +264,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     isJoined: () => joined,
     async stop() {
       await consumer.disconnect();
+      await committing.catch(() => undefined);
       await deadLetters.disconnect();
       joined = false;
     },

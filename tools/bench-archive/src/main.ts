@@ -10,13 +10,12 @@
  *    the projection's own shape), then --pages gRPC Query calls of max=50 pages (forward after a
  *    random id, backward before a random id, the last page, with a peer): p50/p99.
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { chatKeyOf, createEvent, encodeEvent, MessageAccepted, protoPath, topics } from '@hearth/contracts';
+import { chatKeyOf, createEvent, encodeEvent, MessageAccepted, newStanzaId, protoPath, topics } from '@hearth/contracts';
 import { startBroker, startPostgres, startService } from '@hearth/testing';
 
 const { values } = parseArgs({ options: {
@@ -44,7 +43,7 @@ function message(): { key: string; value: Buffer } {
   const n = ++counter;
   const from = jid(n % USERS);
   const to = jid((n * 7 + 1) % USERS === n % USERS ? (n + 1) % USERS : (n * 7 + 1) % USERS);
-  const stanzaId = `${n.toString(36)}-${randomUUID().slice(0, 8)}`;
+  const stanzaId = newStanzaId();
   const body = `benchmark message ${n} with a body of a typical length for a chat line`;
   const chatKey = chatKeyOf(from, to);
   const event = createEvent(MessageAccepted, {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { chatKeyOf, ContractViolation, createEvent, MessageAccepted } from '@hearth/contracts';
+import { chatKeyOf, ContractViolation, createEvent, MessageAccepted, newStanzaId } from '@hearth/contracts';
 import type { Logger } from '@hearth/runtime';
 import type { AccountStore } from '../../accounts/account-store';
 import { LogUnavailableError, type EventLog } from '../../log/event-log';
@@ -95,7 +94,7 @@ export class MessageAcceptance {
     const sender = session.jid.bare.toString();
     const clientId = clientMessageIdOf(stanza);
     try {
-      if (clientId === undefined) await this.append(session, clean, to, type, undefined, randomUUID(), new Date());
+      if (clientId === undefined) await this.append(session, clean, to, type, undefined, newStanzaId(), new Date());
       else await this.acceptOnce(session, clean, to, type, { sender, clientId });
     } catch (error) {
       return this.refuse(stanza, this.toStanzaError(error, session));
@@ -109,7 +108,7 @@ export class MessageAcceptance {
     for (let running = this.inFlight.get(mapKey); running; running = this.inFlight.get(mapKey)) await running.catch(() => undefined);
     if (this.recentKeys.has(mapKey)) return this.duplicate(session, key);
     const attempt = (async () => {
-      const stanzaId = randomUUID();
+      const stanzaId = newStanzaId();
       const acceptedAt = new Date();
       let outcome = await this.claim({ ...key, stanzaId, acceptedAt });
       // An attempt that failed on this gateway is known to be over: no need to wait for it.
