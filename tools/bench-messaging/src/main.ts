@@ -9,6 +9,7 @@
  *   npm run bench -w @hearth/bench-messaging -- [--pairs 500] [--rates 5000,10000] [--seconds 10]
  *   BENCH_GATEWAY_NODE_OPTIONS=--cpu-prof  profiles the gateway (the .cpuprofile lands in the cwd)
  *   BENCH_GATEWAY_MAIN=/path/to/dist/src/main.js  benchmarks another gateway build
+ *   HEARTH_GATEWAY_*=…  gateway settings to try (e.g. HEARTH_GATEWAY_APPEND_LANES=1)
  *
  * The client is raw TLS with regular expressions (as in tools/bench-gateway) so the benchmark
  * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
@@ -49,6 +50,8 @@ async function startGateway(env: Record<string, string>): Promise<Gateway> {
       HEARTH_GATEWAY_C2S_PORT: '0', HEARTH_GATEWAY_C2S_TLS_PORT: '0', HEARTH_GATEWAY_HTTP_PORT: '0', HEARTH_GATEWAY_HTTPS_PORT: '0',
       HEARTH_GATEWAY_BIND_HOST: '127.0.0.1', HEARTH_GATEWAY_AUTH_TIMEOUT_MS: '120000', HEARTH_DOMAINS: 'localhost',
       HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: '100000', HEARTH_GATEWAY_MESSAGE_BURST: '100000',
+      // Tuning under test (e.g. HEARTH_GATEWAY_APPEND_LANES=1) passes through.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('HEARTH_GATEWAY_'))),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,7 +130,11 @@ class BenchClient {
       received += 1;
       latencies.push(now - Number(match[1]));
     }
-    if (complete.includes('type="error"')) errors += (complete.match(/type="error"/g) ?? []).length;
+    if (complete.includes('type="error"')) {
+      // The first error says why (e.g. resource-constraint when the log is down); the rest are counted.
+      if (errors === 0) console.error(complete.slice(0, 600));
+      errors += (complete.match(/type="error"/g) ?? []).length;
+    }
   }
 
   send(to: string): void {

@@ -51,7 +51,7 @@ export const deliveryLagSeconds = new Histogram({
 });
 
 /** Counts a top-level element read from or written to a client, when it is a stanza. */
-export function countStanza(direction: 'in' | 'out', element: Element): void {
+export function countStanza(direction: 'in' | 'out', element: Pick<Element, 'name'>): void {
   if (STANZAS.has(element.name)) stanzas.inc({ direction, kind: element.name });
 }
 

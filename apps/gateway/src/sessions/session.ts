@@ -40,6 +40,20 @@ export class Session {
     this.outbound?.(stanza);
     if (!this.hibernated) this.connection.send(stanza);
   }
+
+  /** Sends a stanza that is already text, parsing it only if XEP-0198 needs to keep the element. */
+  sendSerialized(stanza: SerializedStanza): void {
+    if (this.outbound) this.send(stanza.element());
+    else if (!this.hibernated) this.connection.sendSerialized(stanza);
+  }
+}
+
+/** A stanza held as text (see LoggedStanza), with its element on demand. */
+export interface SerializedStanza {
+  readonly name: string;
+  element(): Element;
+  /** The text to write in a stream whose content namespace is `streamNs`, if it can be written as is. */
+  text(streamNs: string): string | undefined;
 }
 
 /** Why a session ended, as SessionClosed records it (libs/contracts events/sessions.ts). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@hearth/runtime';
 import { countStanza } from '../metrics/gateway-metrics';
-import type { Session } from '../sessions/session';
+import type { SerializedStanza, Session } from '../sessions/session';
 import type { Transport, TransportSink } from '../transports/transport';
 import { Element, escapeAttr } from '../xml/element';
 import type { Jid } from '../xml/jid';
@@ -106,7 +106,20 @@ export class C2SConnection implements TransportSink {
   send(element: Element): void {
     if (this.stage === 'closed') return;
     countStanza('out', element);
-    this.transport.write(this.serialize(element));
+    this.write(this.serialize(element));
+  }
+
+  /** Sends a stanza that is already text (delivery from the log), without parsing it again. */
+  sendSerialized(stanza: SerializedStanza): void {
+    const text = stanza.text(this.transport.framing === 'framed' ? '' : NS.client);
+    if (text === undefined) return this.send(stanza.element());
+    if (this.stage === 'closed') return;
+    countStanza('out', stanza);
+    this.write(text);
+  }
+
+  private write(text: string): void {
+    this.transport.write(text);
     if (this.transport.bufferedBytes > this.host.limits.maxOutboundBytes) {
       this.host.logger.warn({ stream: this.id, jid: this.session?.jid.toString() }, 'client not reading: outbound buffer over limit, dropping connection');
       this.stage = 'closed';

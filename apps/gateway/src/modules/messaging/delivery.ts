@@ -4,7 +4,7 @@ import type { Session } from '../../sessions/session';
 import type { SessionRegistry } from '../../sessions/session-registry';
 import { Jid } from '../../xml/jid';
 import { carbonCopy, isCarbonEligible, type CarbonsState } from './carbons';
-import { StanzaReader } from './stanza-reader';
+import { LoggedStanza, StanzaReader } from './stanza-reader';
 import { withStanzaIdBy } from './stanza-ids';
 
 type Accepted = PayloadOf<typeof MessageAccepted>;
@@ -40,20 +40,21 @@ export class MessageDelivery {
     if (recipients.length === 0 && senders.length === 0) return; // the usual case on a gateway that holds neither side
     deliveryLagSeconds.observe(Math.max(0, Date.now() - Date.parse(message.acceptedAt)) / 1000);
 
-    const stanza = this.reader.read(message.stanza);
+    // Written as the log holds it; parsed only for a session with XEP-0198 or a carbon copy.
+    const stanza = new LoggedStanza('message', message.stanza, this.reader);
     const to = Jid.parse(message.to);
     const direct: Session[] = to && !to.isBare
       ? recipients.filter((s) => s.jid.resource === to.resource)
       : recipients.filter((s) => s.available && s.priority >= 0);
-    for (const session of direct) session.send(stanza);
-    if (self || !isCarbonEligible(stanza)) return;
+    for (const session of direct) session.sendSerialized(stanza);
+    if (self) return;
 
-    for (const session of recipients) {
-      if (this.carbons.has(session) && !direct.includes(session)) session.send(carbonCopy('received', message.recipient, session, stanza));
-    }
+    const receivedCopies = recipients.filter((s) => this.carbons.has(s) && !direct.includes(s));
     const sentCopies = senders.filter((s) => this.carbons.has(s) && s.jid.toString() !== message.senderFullJid);
+    if ((receivedCopies.length === 0 && sentCopies.length === 0) || !isCarbonEligible(stanza.element())) return;
+    for (const session of receivedCopies) session.send(carbonCopy('received', message.recipient, session, stanza.element()));
     if (sentCopies.length === 0) return;
-    const senderCopy = withStanzaIdBy(stanza, message.recipient, message.sender);
+    const senderCopy = withStanzaIdBy(stanza.element(), message.recipient, message.sender);
     for (const session of sentCopies) session.send(carbonCopy('sent', message.sender, session, senderCopy));
   }
 }

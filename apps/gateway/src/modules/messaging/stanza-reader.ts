@@ -1,6 +1,7 @@
 import { StreamError } from '../../stream/errors';
 import { StreamParser } from '../../stream/parser';
 import type { Element } from '../../xml/element';
+import type { SerializedStanza } from '../../sessions/session';
 
 /** Stanzas in the log were written by a gateway from a parsed stanza, so these bounds are generous. */
 const LIMITS = { maxStanzaBytes: 4 * 1024 * 1024, maxDepth: 64 };
@@ -32,5 +33,33 @@ export class StanzaReader {
       throw new Error(`unreadable stanza in the log: ${reason}`);
     }
     return element;
+  }
+}
+
+/**
+ * A stanza as the log holds it (serialised by Element.toString with no namespace in scope), parsed
+ * only when something needs the element: a session with XEP-0198 (which keeps what it sends) or
+ * a carbon copy. Plain delivery writes the text as it is, and parsing every delivered message
+ * again was the largest single cost of delivery.
+ */
+export class LoggedStanza implements SerializedStanza {
+  private parsed: Element | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly serialised: string,
+    private readonly reader: StanzaReader,
+  ) {}
+
+  element(): Element {
+    return (this.parsed ??= this.reader.read(this.serialised));
+  }
+
+  text(streamNs: string): string | undefined {
+    if (streamNs === '') return this.serialised;
+    // In a stream whose content namespace is the stanza's, the root's xmlns is left out, as
+    // Element.toString does; any other shape is serialised from the element.
+    const declared = `<${this.name} xmlns="${streamNs}"`;
+    return this.serialised.startsWith(declared) ? `<${this.name}${this.serialised.slice(declared.length)}` : undefined;
   }
 }
