@@ -44,6 +44,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       // Larger batches mean fewer transactions, and a chat's several messages in one batch update
       // its chat, conversation and tracker rows once.
       maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
+      lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
       apply: (events, tx) => this.apply(events, rawSql(tx)),
     });
   }
