@@ -145,8 +145,9 @@ async function main(): Promise<void> {
     cleanups.unshift(async () => client.close());
     const query = (request: object) => new Promise<{ messages: unknown[] }>((resolve, reject) =>
       (client as unknown as Record<string, (r: object, cb: (e: Error | null, v: { messages: unknown[] }) => void) => void>).Query!(request, (e, v) => (e ? reject(e) : resolve(v))));
-    // Far enough from the end that a page with one peer (every BENCH_PEERS-th message) is still full.
-    const randomId = () => `b${1 + Math.floor(Math.random() * (ARCHIVE_SIZE - PAGE_MAX * BENCH_PEERS * 2))}`;
+    // Far enough from both ends that a page (of one peer: every BENCH_PEERS-th message) is still full.
+    const margin = PAGE_MAX * BENCH_PEERS;
+    const randomId = () => `b${margin + 1 + Math.floor(Math.random() * (ARCHIVE_SIZE - margin * 3))}`;
     const shapes = [
       () => ({ rsm: { max: PAGE_MAX, has_max: true, after: randomId() } }),
       () => ({ rsm: { max: PAGE_MAX, has_max: true, before: randomId(), has_before: true } }),
