@@ -128,19 +128,22 @@ function startProjectionProcess(databaseUrl: string): ChildProcess {
   return child;
 }
 
-async function readAll(kafka: ReturnType<typeof createKafka>, topic: string, expected: number) {
-  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+/** Reads `topic` from the start until `expected` records (those `wanted`, if given) are there. */
+async function readAll(kafka: ReturnType<typeof createKafka>, topic: string, expected: number, wanted?: (headers: Record<string, string>) => boolean) {
+  const reader = kafka.consumer({ groupId: `reader-${Date.now()}` });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
   const records: { key: string; headers: Record<string, string> }[] = [];
-  await consumer.run({
+  await reader.run({
     eachMessage: async ({ message }) => {
       const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      records.push({ key: String(message.key), headers });
+      if (!wanted || wanted(headers)) records.push({ key: String(message.key), headers });
     },
   });
   await eventually(async () => records.length >= expected, `${expected} records on ${topic}`);
-  await consumer.disconnect();
+  // Anything more would show up by now (a second dead letter of the same event, say).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await reader.disconnect();
   return records;
 }
 
@@ -220,6 +223,41 @@ test('a throwing afterCommit is logged, and the committed batch is not applied a
     assert.equal(rows.n, ids.size, 'each event applied exactly once');
     assert.equal(rows.d, ids.size);
     assert.equal(notified.length, ids.size - published.length, 'the failed notification is not repeated either');
+  } finally {
+    await projection.stop();
+    await pool.end();
+  }
+});
+
+test('events gathered into one transaction with one that cannot be applied: that one goes to the dead-letter topic, every other applies exactly once', async () => {
+  const pool = new Pool({ connectionString: await postgres.freshDatabase('poison') });
+  await pool.query(CHECKPOINT_TABLE);
+  // No unique key: applying an event twice would show as a second row.
+  await pool.query('CREATE TABLE applied (event_id uuid NOT NULL)');
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'poison-test', logger });
+  const published = Array.from({ length: 200 }, (_, i) => accountCreated(i + 1, 'gathered'));
+  const poison = published[137]!;
+  const ids = new Set(published.map((e) => e.id));
+  // Twenty appends: twenty record batches, fetched in small batches and gathered by the linger.
+  for (let i = 0; i < published.length; i += 10) await producer.publish(published.slice(i, i + 10));
+  const projection = await runProjection({
+    kafka, name: 'poison-view', topics: [topics.accounts], database: pgProjectionDatabase(pool), logger, sessionTimeoutMs: 6_000,
+    maxBatchBytes: 4 * 1024, lingerMs: 300, retry: { initialDelayMs: 10, maxDelayMs: 50 },
+    async apply(events, tx) {
+      for (const { event } of events) {
+        if (event.id === poison.id) throw new Error('this projection cannot apply event 138');
+        if (ids.has(event.id)) await tx.query('INSERT INTO applied VALUES ($1)', [event.id]);
+      }
+    },
+  });
+  try {
+    await eventually(async () => (await pool.query('SELECT count(*)::int AS n FROM applied')).rows[0].n >= ids.size - 1, 'every other event to be applied');
+    // (The topic also holds an undecodable record from the first test, dead-lettered by this projection too.)
+    const dead = await readAll(kafka, topics.deadLetter, 1, (h) => h['hearth-dlq-consumer'] === 'poison-view' && /could not apply/.test(h['hearth-dlq-reason']!));
+    assert.equal(dead.length, 1, 'one dead letter');
+    assert.match(dead[0]!.headers['hearth-dlq-reason']!, /cannot apply event 138/);
+    const rows = (await pool.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d, bool_or(event_id = $1) AS poisoned FROM applied', [poison.id])).rows[0];
+    assert.deepEqual(rows, { n: ids.size - 1, d: ids.size - 1, poisoned: false });
   } finally {
     await projection.stop();
     await pool.end();
