@@ -56,8 +56,6 @@ export interface RunningProjection {
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
 /** With a linger, a fetch returns at once when this much is there (see lingerMs). */
 const FULL_FETCH_BYTES = 1024 * 1024;
-/** Decoded events waiting for the next transaction before fetching pauses (see runProjection). */
-const MAX_QUEUED_EVENTS = 50_000;
 
 /** A fetched batch (the part not applied yet), decoded, waiting for its transaction. */
 interface QueuedBatch {
@@ -78,10 +76,9 @@ interface QueuedBatch {
  * partition is assigned, not when it next delivers a batch, so the rebuild of an idle topic starts
  * at once.
  *
- * Group commit: batches are fetched and decoded while a transaction runs, and everything that
- * arrived meanwhile (of any partition, in the order consumed) is applied by the next transaction,
- * so transactions grow with load instead of queueing, one at a time. At most
- * MAX_QUEUED_EVENTS wait; beyond that fetching waits for the database.
+ * Group commit: the next batch is fetched and decoded while a transaction runs, and the batches
+ * waiting (of any partition, in the order consumed) are applied together by the next transaction,
+ * one transaction at a time.
  *
  * Failures: transient ones (database briefly unreachable) are retried with backoff without
  * limit — the partition waits rather than losing events. Anything else (an event that breaks its
@@ -111,7 +108,6 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const seeked = new Set<string>();
   // Batches waiting for the next transaction, and the loop applying them (while there are any).
   let queue: QueuedBatch[] = [];
-  let queuedEvents = 0;
   let applying: Promise<void> | null = null;
   let lastStart = 0;
   const seekToCheckpoint = async (topic: string, partition: number): Promise<bigint> => {
@@ -180,10 +176,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       positions.set(tp, newNext);
       const bytes = fresh.reduce((n, m) => n + (m.value?.length ?? 0), 0);
       queue.push({ batch, messages: fresh, ...decodeBatch(fresh, batch), nextOffset: newNext, bytes });
-      queuedEvents += fresh.length;
-      applying ??= applyQueued().finally(() => (applying = null));
+      applying ??= applyQueued();
       resolveOffset(fresh[fresh.length - 1]!.offset);
-      if (queuedEvents >= MAX_QUEUED_EVENTS) await applying;
+      // Fetching runs ahead of the database by the batches waiting here, no further: a consumer
+      // fetching freely while transactions run made every event of push and read-state slower.
+      if (queue.length > 1) await applying;
       await heartbeat();
     },
   });
@@ -201,41 +198,48 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     return { decoded, rejected };
   }
 
-  /** Applies what is queued, one transaction at a time, until nothing is. */
+  /**
+   * Applies what is queued, one transaction at a time, until nothing is. `applying` is cleared in
+   * the same turn as the queue is found empty, so a batch queued after that starts a new loop.
+   */
   async function applyQueued(): Promise<void> {
-    while (queue.length > 0) {
-      const wait = lastStart + (options.lingerMs ?? 0) - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      lastStart = Date.now();
-      let count = 0;
-      for (let bytes = 0; count < queue.length && (count === 0 || bytes + queue[count]!.bytes <= maxBatchBytes); count++) bytes += queue[count]!.bytes;
-      const taken = queue.splice(0, count);
-      queuedEvents -= taken.reduce((n, q) => n + q.messages.length, 0);
-      try {
-        for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(q.batch, message, reason);
-        await applyTogether(taken);
-      } catch (error) {
-        // Not applied (a dead letter could not be written, or the projection is stopping): forget
-        // the positions of these partitions and fetch them again from the last applied offset.
-        logger.error({ err: error }, 'batches not applied; fetching them again');
-        for (const q of [...taken, ...queue]) {
-          const tp = `${q.batch.topic}:${q.batch.partition}`;
-          if (!positions.delete(tp)) continue;
-          checkpointLoads.delete(tp);
-          seeked.delete(tp);
-          try {
-            consumer.seek({ topic: q.batch.topic, partition: q.batch.partition, offset: q.messages[0]!.offset });
-          } catch {
-            // Stopping: the next start resumes from the checkpoint anyway.
+    await Promise.resolve(); // never done synchronously: the caller's `applying = …` comes first
+    try {
+      while (queue.length > 0) {
+        const wait = lastStart + (options.lingerMs ?? 0) - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        lastStart = Date.now();
+        let count = 0;
+        for (let bytes = 0; count < queue.length && (count === 0 || bytes + queue[count]!.bytes <= maxBatchBytes); count++) bytes += queue[count]!.bytes;
+        const taken = queue.splice(0, count);
+        try {
+          for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(q.batch, message, reason);
+          await applyTogether(taken);
+        } catch (error) {
+          // Not applied (a dead letter could not be written, or the projection is stopping): forget
+          // the positions of these partitions and fetch them again from the last applied offset.
+          logger.error({ err: error }, 'batches not applied; fetching them again');
+          for (const q of [...taken, ...queue]) {
+            const tp = `${q.batch.topic}:${q.batch.partition}`;
+            if (!positions.delete(tp)) continue;
+            checkpointLoads.delete(tp);
+            seeked.delete(tp);
+            try {
+              consumer.seek({ topic: q.batch.topic, partition: q.batch.partition, offset: q.messages[0]!.offset });
+            } catch {
+              // Stopping: the next start resumes from the checkpoint anyway.
+            }
           }
+          queue = [];
+          return;
         }
-        queue = [];
-        queuedEvents = 0;
-        return;
+        // Only a hint for tooling (see above): a failure here loses nothing. Not awaited: on the
+        // broker connection it waits behind the fetch in flight, which may be waiting for data.
+        const hints = new Map(taken.map((q) => [`${q.batch.topic}:${q.batch.partition}`, { topic: q.batch.topic, partition: q.batch.partition, offset: q.nextOffset.toString() }]));
+        void consumer.commitOffsets([...hints.values()]).catch(() => undefined);
       }
-      // Only a hint for tooling (see above): a failure here loses nothing.
-      const hints = new Map(taken.map((q) => [`${q.batch.topic}:${q.batch.partition}`, { topic: q.batch.topic, partition: q.batch.partition, offset: q.nextOffset.toString() }]));
-      await consumer.commitOffsets([...hints.values()]).catch(() => undefined);
+    } finally {
+      applying = null;
     }
   }
 
