@@ -17,15 +17,6 @@ interface Encoded {
 }
 
 /**
- * An idempotent producer: the broker drops a retried batch it already has, so a network
- * retry never appends an event twice. `maxInFlightRequests: 1` keeps per-partition order, so one
- * request is in flight at a time: calls made meanwhile are gathered into the next request
- * (group commit: one acks=-1 round trip and one broker fsync for many commands), each call
- * still resolved or rejected on its own, in call order.
- * The partitioner is named (Kafka's murmur2, as the Java client): every producer must map a key
- * to the same partition, since a chat's order is its partition's.
- */
-/**
  * Kafka's murmur2 of the key, as the Java client, with a shortcut for a topic of one partition
  * (the local broker's default), where hashing every key was 3% of the gateway's CPU per message.
  */
@@ -34,6 +25,15 @@ const keyPartitioner: ICustomPartitioner = () => {
   return (args) => (args.partitionMetadata.length === 1 ? args.partitionMetadata[0]!.partitionId : murmur2(args));
 };
 
+/**
+ * An idempotent producer: the broker drops a retried batch it already has, so a network
+ * retry never appends an event twice. `maxInFlightRequests: 1` keeps per-partition order, so one
+ * request is in flight at a time: calls made meanwhile are gathered into the next request
+ * (group commit: one acks=-1 round trip and one broker fsync for many commands), each call
+ * still resolved or rejected on its own, in call order.
+ * The partitioner is named (Kafka's murmur2, as the Java client): every producer must map a key
+ * to the same partition, since a chat's order is its partition's.
+ */
 export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: keyPartitioner });
   await producer.connect();
