@@ -26,6 +26,7 @@ const alice = 'alice@localhost';
 const bob = 'bob@localhost';
 const carol = 'carol@localhost';
 const erin = 'erin@localhost';
+const gina = 'gina@localhost';
 const OFFLINE_MESSAGES = 250;
 const PAGE = 50;
 
@@ -48,7 +49,7 @@ describe('bob syncs his archive on every device, by id (XEP-0313, XEP-0059)', { 
 
   before(async () => {
     // Each sender sends its half of the offline messages at once: allow that burst.
-    stack = await startStack({ services: ['archive'], users: [alice, bob, carol, erin], gatewayEnv: { HEARTH_GATEWAY_MESSAGE_BURST: '1000' } });
+    stack = await startStack({ services: ['archive'], users: [alice, bob, carol, erin, gina], gatewayEnv: { HEARTH_GATEWAY_MESSAGE_BURST: '1000' } });
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.stop()));
@@ -327,5 +328,31 @@ describe('bob syncs his archive on every device, by id (XEP-0313, XEP-0059)', { 
     assert.equal(await refusal(laptop.iq('set', xml('query', { xmlns: MAM },
       xml('x', { xmlns: DATA_FORMS, type: 'submit' }, xml('field', { var: 'FORM_TYPE' }, xml('value', {}, MAM)), xml('field', { var: 'fulltext' }, xml('value', {}, 'hi')))))),
     'feature-not-implemented');
+  });
+
+  test("gina's preferences (default never, carol always) keep alice's message out of her archive but not carol's, nor alice's own copy", async () => {
+    const [ginaPhone, alicePrefs, carolPrefs] = await Promise.all([connect(gina, 'phone'), connect(alice, 'prefs'), connect(carol, 'prefs')]);
+    await ginaPhone.iq('set', xml('prefs', { xmlns: MAM, default: 'never' }, xml('always', {}, xml('jid', {}, carol)), xml('never')));
+    // In force once the archive consumed the change: messages accepted from then on are judged by it.
+    for (const deadline = Date.now() + 10_000; ;) {
+      const stored = (await ginaPhone.iq('get', xml('prefs', { xmlns: MAM }))).getChild('prefs', MAM)!;
+      if (stored.attrs.default === 'never') break;
+      assert.ok(Date.now() < deadline, 'the preferences reached the archive');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await send(alicePrefs, gina, ['alice to gina, not archived for gina']);
+    await send(carolPrefs, gina, ['carol to gina, archived for gina']);
+    noneRefused(alicePrefs);
+    noneRefused(carolPrefs);
+
+    // alice's own copy is archived with the same event as gina's would be: once it is there, gina's fate is decided.
+    for (const deadline = Date.now() + 15_000; ;) {
+      if ((await mam(alicePrefs, { fields: { with: gina } })).results.length === 1) break;
+      assert.ok(Date.now() < deadline, "alice's copy was archived");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await archived(gina, 1);
+    assert.deepEqual((await mam(ginaPhone)).results.map((r) => r.body), ['carol to gina, archived for gina']);
+    assert.deepEqual((await mam(alicePrefs, { fields: { with: gina } })).results.map((r) => r.body), ['alice to gina, not archived for gina']);
   });
 });
