@@ -1,4 +1,4 @@
-import { CompressionTypes, Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { encodeEvent, topicOf, type Envelope } from '@hearth/contracts';
 
 export interface EventProducer {
@@ -17,15 +17,6 @@ interface Encoded {
 }
 
 /**
- * Kafka's murmur2 of the key, as the Java client, with a shortcut for a topic of one partition
- * (the local broker's default), where hashing every key was 3% of the gateway's CPU per message.
- */
-const keyPartitioner: ICustomPartitioner = () => {
-  const murmur2 = Partitioners.DefaultPartitioner();
-  return (args) => (args.partitionMetadata.length === 1 ? args.partitionMetadata[0]!.partitionId : murmur2(args));
-};
-
-/**
  * An idempotent producer: the broker drops a retried batch it already has, so a network
  * retry never appends an event twice. `maxInFlightRequests: 1` keeps per-partition order, so one
  * request is in flight at a time: calls made meanwhile are gathered into the next request
@@ -35,7 +26,7 @@ const keyPartitioner: ICustomPartitioner = () => {
  * to the same partition, since a chat's order is its partition's.
  */
 export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: keyPartitioner });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const queued: { encoded: Encoded[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let sending = false;
