@@ -5,3 +5,4 @@ export { connectXmpp, failedLogin, trustCertificate, xml, TestXmppClient, type X
 export { APNS_MAX_PAYLOAD_BYTES, startApnsServer, type ApnsReply, type ApnsRequest, type RunningApns, type StartApnsOptions } from './apns';
 export { startService, withClient, type RunningService, type StartServiceOptions } from './service';
 export { RawXmppConnection, type RawXmppOptions } from './raw-xmpp';
+export { cpuSeconds, createBenchAccounts, rssBytes, startBenchGateway, type BenchGateway } from './bench-gateway';

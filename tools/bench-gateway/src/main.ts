@@ -22,13 +22,9 @@
  * figures, which therefore also include whatever heap the first pass's closed streams left behind
  * (an upper bound per connection).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { RawXmppConnection } from '@hearth/testing';
+import { cpuSeconds, createBenchAccounts, RawXmppConnection, rssBytes, startBenchGateway } from '@hearth/testing';
 
 const GATEWAY = resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -42,83 +38,16 @@ const RESUME = args.includes('--resume');
 const targets = args.filter((a, i) => /^\d+$/.test(a) && (concurrencyAt < 0 || i !== concurrencyAt + 1)).map(Number);
 const TARGETS = targets.length > 0 ? targets : [1000, 5000, 10000];
 
-interface Gateway {
-  pid: number;
-  ports: { c2sTls: number; http: number };
-  cert: string;
-  stop(): Promise<void>;
-}
-
-async function startGateway(dataDir: string): Promise<Gateway> {
-  // BENCH_GATEWAY_NODE_OPTIONS passes flags to the gateway's node, e.g. "--cpu-prof" to profile it.
-  const nodeFlags = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, GATEWAY], {
-    env: {
-      PATH: process.env.PATH, HEARTH_DATA_DIR: dataDir, HEARTH_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'info',
-      HEARTH_GATEWAY_C2S_PORT: '0', HEARTH_GATEWAY_C2S_TLS_PORT: '0', HEARTH_GATEWAY_HTTP_PORT: '0', HEARTH_GATEWAY_HTTPS_PORT: '0',
-      HEARTH_GATEWAY_BIND_HOST: '127.0.0.1', HEARTH_GATEWAY_AUTH_TIMEOUT_MS: '120000',
-      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const listening = await new Promise<Record<string, unknown>>((ok, fail) => {
-    child.once('exit', (code) => fail(new Error(`gateway exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.msg === 'gateway listening') ok(entry);
-      } catch {
-        /* not a log line */
-      }
-    });
-  });
-  return {
-    pid: child.pid!,
-    ports: { c2sTls: Number(listening.c2sTls), http: Number(listening.http) },
-    cert: readFileSync(String(listening.certFile), 'utf8'),
-    stop: () => new Promise((done) => {
-      child.once('exit', () => done());
-      child.kill('SIGTERM');
-    }),
-  };
-}
-
-/** User+system CPU seconds the process has used, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssBytes(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-
-async function createAccounts(gateway: Gateway, from: number, to: number): Promise<void> {
-  let next = from;
-  const worker = async () => {
-    for (let i = next++; i < to; i = next++) {
-      const response = await fetch(`http://127.0.0.1:${gateway.ports.http}/admin/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ jid: `bench${i}@localhost`, password: PASSWORD }),
-      });
-      if (response.status !== 201) throw new Error(`account ${i}: ${response.status} ${await response.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
-
 /** TLS sessions (tickets) from the first pass, per username, for --resume. */
 const tlsSessions = new Map<string, Buffer>();
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-gateway-'));
-  const gateway = await startGateway(dataDir);
+  const gateway = await startBenchGateway(GATEWAY, ADMIN_TOKEN, process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
   const clients: RawXmppConnection[] = [];
   const max = Math.max(...TARGETS);
   try {
     let started = Date.now();
-    await createAccounts(gateway, 0, max);
+    await createBenchAccounts(gateway, ADMIN_TOKEN, Array.from({ length: max }, (_, i) => `bench${i}@localhost`), PASSWORD);
     console.log(`created ${max} accounts in ${((Date.now() - started) / 1000).toFixed(1)} s (server-side PBKDF2 for SHA-1 and SHA-256)`);
     await new Promise((r) => setTimeout(r, 1000));
     const baseline = rssBytes(gateway.pid);
@@ -167,7 +96,6 @@ async function main(): Promise<void> {
   } finally {
     for (const client of clients) client.close();
     await gateway.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

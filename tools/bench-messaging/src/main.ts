@@ -14,14 +14,12 @@
  * The client is raw TLS with regular expressions (as in tools/bench-gateway) so the benchmark
  * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { RawXmppConnection, startBroker, startPostgres, startService } from '@hearth/testing';
+import {
+  cpuSeconds, createBenchAccounts, RawXmppConnection, startBenchGateway, startBroker, startPostgres, startService,
+} from '@hearth/testing';
 
 /** BENCH_GATEWAY_MAIN runs another build of the gateway (e.g. a copy of an older revision, to compare under the same load). */
 const GATEWAY = process.env.BENCH_GATEWAY_MAIN ?? resolve(__dirname, '../../../../apps/gateway/dist/src/main.js');
@@ -38,66 +36,6 @@ const RATES = option('rates', '5000,10000').split(',').map(Number);
 const SECONDS = Number(option('seconds', '10'));
 /** `--no-ids`: messages without an id, so the dedupe store is skipped (to see what it costs). */
 const WITH_IDS = !process.argv.includes('--no-ids');
-
-interface Gateway { pid: number; tlsPort: number; httpPort: number; cert: string; stop(): Promise<void> }
-
-async function startGateway(env: Record<string, string>): Promise<Gateway> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-bench-messaging-'));
-  const nodeFlags = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, GATEWAY], {
-    env: {
-      PATH: process.env.PATH, HEARTH_DATA_DIR: dataDir, HEARTH_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'info',
-      HEARTH_GATEWAY_C2S_PORT: '0', HEARTH_GATEWAY_C2S_TLS_PORT: '0', HEARTH_GATEWAY_HTTP_PORT: '0', HEARTH_GATEWAY_HTTPS_PORT: '0',
-      HEARTH_GATEWAY_BIND_HOST: '127.0.0.1', HEARTH_GATEWAY_AUTH_TIMEOUT_MS: '120000', HEARTH_DOMAINS: 'localhost',
-      HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: '100000', HEARTH_GATEWAY_MESSAGE_BURST: '100000',
-      // Tuning under test (e.g. HEARTH_GATEWAY_APPEND_LANES=1) passes through.
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('HEARTH_GATEWAY_'))),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const listening = await new Promise<Record<string, unknown>>((ok, fail) => {
-    child.once('exit', (code) => fail(new Error(`gateway exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.msg === 'gateway listening') ok(entry);
-      } catch {
-        /* not a log line */
-      }
-    });
-  });
-  return {
-    pid: child.pid!, tlsPort: Number(listening.c2sTls), httpPort: Number(listening.http), cert: readFileSync(String(listening.certFile), 'utf8'),
-    stop: () => new Promise((done) => {
-      child.once('exit', () => {
-        rmSync(dataDir, { recursive: true, force: true });
-        done();
-      });
-      child.kill('SIGTERM');
-    }),
-  };
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function createAccounts(gateway: Gateway, count: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < count; i = next++) {
-      const response = await fetch(`http://127.0.0.1:${gateway.httpPort}/admin/users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ jid: `user${i}@localhost`, password: PASSWORD }),
-      });
-      if (response.status !== 201) throw new Error(`account ${i}: ${response.status} ${await response.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
 
 /** Latencies of received messages, in ms. */
 const latencies: number[] = [];
@@ -159,15 +97,15 @@ async function main(): Promise<void> {
     const common = { HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_DOMAINS: 'localhost' };
     const archive = await startService({ app: 'archive', env: { ...common, DATABASE_URL: await postgres.freshDatabase('archive') } });
     stops.unshift(() => archive.stop());
-    const gateway = await startGateway({
-      ...common, DATABASE_URL: await postgres.freshDatabase('gateway'), HEARTH_ARCHIVE_GRPC_URL: `127.0.0.1:${archive.grpcPort}`,
+    const gateway = await startBenchGateway(GATEWAY, ADMIN_TOKEN, {
+      HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: '100000', HEARTH_GATEWAY_MESSAGE_BURST: '100000', ...common, DATABASE_URL: await postgres.freshDatabase('gateway'), HEARTH_ARCHIVE_GRPC_URL: `127.0.0.1:${archive.grpcPort}`,
     });
     stops.unshift(() => gateway.stop());
-    await createAccounts(gateway, users);
+    await createBenchAccounts(gateway, ADMIN_TOKEN, Array.from({ length: users }, (_, i) => `user${i}@localhost`), PASSWORD);
     console.log(`${users} accounts created`);
     const clients = Array.from({ length: users }, (_, i) => new BenchClient(`user${i}`));
     const trust = createSecureContext({ ca: gateway.cert });
-    for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.tlsPort, trust)));
+    for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.ports.c2sTls, trust)));
     console.log(`${users} users online`);
 
     for (const rate of RATES) {
