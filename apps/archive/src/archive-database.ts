@@ -60,6 +60,12 @@ export class ArchiveDatabase extends PrismaClient implements OnModuleDestroy {
     return { transaction: (work) => base.transaction(work).catch(markConnectionLoss), sql: base.sql, read };
   }
 
+  /** Every consumer (projection shard) that has written a checkpoint here. */
+  async checkpointedConsumers(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ consumer: string }>('SELECT DISTINCT consumer FROM consumer_checkpoints');
+    return rows.map((r) => r.consumer);
+  }
+
   async isReachable(): Promise<boolean> {
     await this.pool.query('SELECT 1');
     return true;

@@ -1,6 +1,7 @@
 import type { ConversationTracker } from './domain/conversations';
 import { copiesOf, planIngest, trackerKey, type AcceptedMessage, type ArchiveRow, type IngestState } from './domain/ingest-plan';
 import { preferencesAt, shouldArchive, type ArchiveMode, type ArchivePreferences } from './domain/archiving-policy';
+import { OwnerShard } from './domain/owner-shards';
 
 /** Raw SQL on the archive database (a Prisma client or transaction client). */
 export interface RawSql {
@@ -9,16 +10,17 @@ export interface RawSql {
 }
 
 /**
- * The projection's writes. Each method runs inside the projection's batch transaction and uses
- * a constant number of set-based statements per batch (arrays through `unnest`), because
- * Prisma's per-row overhead would cap ingest far below the rate the archive needs.
+ * The projection's writes, for the owners of one shard (events about other owners are left to
+ * their shard). Each method runs inside the projection's batch transaction and uses a constant
+ * number of set-based statements per batch (arrays through `unnest`), because Prisma's per-row
+ * overhead would cap ingest far below the rate the archive needs.
  */
 export class ArchiveWriter {
-  constructor(private readonly conversationGapMs: number) {}
+  constructor(private readonly conversationGapMs: number, private readonly shard: OwnerShard = OwnerShard.whole) {}
 
   /** MessageAccepted × n: both copies of each message, positions, chats, conversations. */
   async archiveMessages(sql: RawSql, messages: readonly AcceptedMessage[]): Promise<number> {
-    const copies = messages.flatMap(copiesOf);
+    const copies = messages.flatMap(copiesOf).filter((copy) => this.shard.owns(copy.owner));
     if (copies.length === 0) return 0;
     const owners = [...new Set(copies.map((c) => c.owner))].sort();
     const state = await this.loadState(sql, owners, copies.map((c) => [c.owner, c.peer] as const));
@@ -69,6 +71,7 @@ export class ArchiveWriter {
 
   /** AccountDeleted: the user's archive, chats, conversations and preferences up to `at` are removed for good. */
   async deleteAccount(sql: RawSql, owner: string, at: Date): Promise<void> {
+    if (!this.shard.owns(owner)) return;
     await sql.$executeRawUnsafe(
       `INSERT INTO archive_owners (owner, deleted_before) VALUES ($1, $2::timestamptz)
        ON CONFLICT (owner) DO UPDATE SET deleted_before = GREATEST(archive_owners.deleted_before, EXCLUDED.deleted_before)`,
@@ -86,14 +89,20 @@ export class ArchiveWriter {
        ON CONFLICT (id) DO UPDATE SET before = GREATEST(archive_retention.before, EXCLUDED.before)`,
       before.toISOString(),
     );
-    const affected = await sql.$queryRawUnsafe<{ owner: string }[]>(
-      'DELETE FROM archive_messages WHERE accepted_at < $1::timestamptz RETURNING owner', before.toISOString(),
+    const expired = await sql.$queryRawUnsafe<{ owner: string }[]>(
+      'SELECT DISTINCT owner FROM archive_messages WHERE accepted_at < $1::timestamptz', before.toISOString(),
     );
-    await this.recomputeAggregates(sql, [...new Set(affected.map((r) => r.owner))]);
+    const owners = expired.map((r) => r.owner).filter((owner) => this.shard.owns(owner));
+    if (owners.length === 0) return;
+    await sql.$executeRawUnsafe(
+      'DELETE FROM archive_messages WHERE owner = ANY($1::text[]) AND accepted_at < $2::timestamptz', owners, before.toISOString(),
+    );
+    await this.recomputeAggregates(sql, owners);
   }
 
   /** ArchivePreferencesChanged: a new entry in the user's preference history, in force from `effectiveAt`. */
   async recordPreferences(sql: RawSql, eventId: string, owner: string, effectiveAt: Date, prefs: { mode: ArchiveMode; always: string[]; never: string[] }): Promise<void> {
+    if (!this.shard.owns(owner)) return;
     await sql.$executeRawUnsafe(
       `INSERT INTO archive_preferences (owner, event_id, effective_at, mode, always, never)
        SELECT $1, $2, $3::timestamptz, $4, $5::text[], $6::text[]

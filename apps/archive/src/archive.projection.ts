@@ -9,6 +9,7 @@ import type { Logger } from '@hearth/runtime';
 import { ArchiveDatabase, rawSql } from './archive-database';
 import { ArchiveWriter, type RawSql } from './archive-writer';
 import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
+import { OwnerShard, unexpectedConsumers } from './domain/owner-shards';
 
 const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_total', help: 'Archive entries written (two per message: sender and recipient).' });
 
@@ -17,11 +18,13 @@ const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_tota
  * archives), hearth.accounts (AccountDeleted) and hearth.archive (preferences, retention).
  * Each consumed batch is one transaction with its checkpoint; apply uses event data only, so a
  * rebuild from offset 0 (`hearth-replay rebuild archive`) gives the same rows.
+ *
+ * It runs as HEARTH_ARCHIVE_SHARDS shards (see domain/owner-shards.ts): one PostgreSQL
+ * transaction at a time left the database idle while this process planned the next one.
  */
 @Injectable()
 export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestroy {
-  private running?: RunningProjection;
-  private readonly writer: ArchiveWriter;
+  private running: RunningProjection[] = [];
 
   constructor(
     private readonly database: ArchiveDatabase,
@@ -29,32 +32,44 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.writer = new ArchiveWriter(config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('database', () => this.database.isReachable());
-    this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
-    this.running = await runProjection({
-      kafka: createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger }),
-      name: this.config.HEARTH_ARCHIVE_CONSUMER_GROUP,
-      topics: this.config.HEARTH_ARCHIVE_TOPICS,
-      database: this.database.projectionDatabase(),
-      logger: this.logger,
-      // Larger batches mean fewer transactions, and a chat's several messages in one batch update
-      // its chat, conversation and tracker rows once.
-      maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
-      lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
-      apply: (events, tx) => this.apply(events, rawSql(tx)),
-    });
+    this.readiness.register('consumer', () => this.running.length > 0 && this.running.every((r) => r.isJoined()));
+    const group = this.config.HEARTH_ARCHIVE_CONSUMER_GROUP;
+    const shards = OwnerShard.all(this.config.HEARTH_ARCHIVE_SHARDS);
+    const stale = unexpectedConsumers(group, shards, await this.database.checkpointedConsumers());
+    if (stale.length > 0) {
+      throw new Error(`this archive was built by ${stale.join(', ')}, not by ${shards.length} shard(s) of ${group}: `
+        + 'changing HEARTH_ARCHIVE_SHARDS needs a rebuild (hearth-replay rebuild archive)');
+    }
+    const kafka = createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger });
+    for (const shard of shards) {
+      const writer = new ArchiveWriter(this.config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000, shard);
+      this.running.push(await runProjection({
+        kafka,
+        name: shard.consumerName(group),
+        topics: this.config.HEARTH_ARCHIVE_TOPICS,
+        database: this.database.projectionDatabase(),
+        logger: this.logger,
+        // Larger batches mean fewer transactions, and a chat's several messages in one batch update
+        // its chat, conversation and tracker rows once.
+        maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
+        lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
+        apply: (events, tx) => this.apply(writer, events, rawSql(tx)),
+      }));
+    }
+    // hearth-replay and the benchmarks wait for these consumers' checkpoints.
+    this.logger.info({ consumers: shards.map((s) => s.consumerName(group)) }, 'archive projection consuming');
   }
 
-  private async apply(events: ConsumedEvent[], tx: RawSql): Promise<void> {
+  private async apply(writer: ArchiveWriter, events: ConsumedEvent[], tx: RawSql): Promise<void> {
     // Consecutive messages are archived together: a constant number of statements per run.
     let messages: PayloadOf<typeof MessageAccepted>[] = [];
     const flush = async () => {
       if (messages.length === 0) return;
-      archivedTotal.inc(await this.writer.archiveMessages(tx, messages));
+      archivedTotal.inc(await writer.archiveMessages(tx, messages));
       messages = [];
     };
     for (const { event, topic, partition, offset } of events) {
@@ -65,13 +80,13 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       await flush();
       if (isEvent(event, AccountDeleted)) {
         this.logger.info({ eventId: event.id, jid: event.payload.account }, 'account deleted: removing its archive');
-        await this.writer.deleteAccount(tx, event.payload.account, new Date(event.occurredAt));
+        await writer.deleteAccount(tx, event.payload.account, new Date(event.occurredAt));
       } else if (isEvent(event, ArchiveRetentionApplied)) {
         this.logger.info({ eventId: event.id, before: event.payload.before }, 'applying the retention period');
-        await this.writer.applyRetention(tx, new Date(event.payload.before));
+        await writer.applyRetention(tx, new Date(event.payload.before));
       } else if (isEvent(event, ArchivePreferencesChanged)) {
         const { user, default: mode, always, never } = event.payload;
-        await this.writer.recordPreferences(tx, event.id, user, new Date(event.occurredAt), { mode, always, never });
+        await writer.recordPreferences(tx, event.id, user, new Date(event.occurredAt), { mode, always, never });
       } else {
         this.logger.debug({ eventId: event.id, type: event.type, topic, partition, offset: offset.toString() }, 'not an archive concern: skipped');
       }
@@ -80,6 +95,6 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.running?.stop();
+    await Promise.all(this.running.map((r) => r.stop()));
   }
 }

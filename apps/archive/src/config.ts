@@ -27,6 +27,12 @@ export const archiveConfigSchema = z.object({
   /** Consumer group and checkpoint name; `hearth-replay` gives a rebuild its own. */
   HEARTH_ARCHIVE_CONSUMER_GROUP: env.string('archive'),
   /**
+   * Shards of the projection: consumers of the whole log, each writing the archives of its share
+   * of the users in its own transactions, in parallel. Fixed for the life of an archive database:
+   * changing it needs a rebuild (`hearth-replay rebuild archive`).
+   */
+  HEARTH_ARCHIVE_SHARDS: z.coerce.number().int().min(1).max(16).default(2),
+  /**
    * Most bytes of events fetched per partition (kafkajs maxBytesPerPartition) and applied in one
    * projection transaction. kafkajs caps a whole fetch at 10 MiB.
    */

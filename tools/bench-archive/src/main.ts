@@ -61,9 +61,12 @@ async function produce(producer: Producer, count: number): Promise<void> {
   }
 }
 
-async function checkpoint(db: Client): Promise<bigint> {
-  const { rows } = await db.query<{ n: string }>("SELECT coalesce(sum(next_offset), 0) AS n FROM consumer_checkpoints WHERE consumer = 'archive' AND topic = $1", [topics.messages]);
-  return BigInt(rows[0]!.n);
+/** MessageAccepted events applied by every one of the archive's consumers (its shards). */
+async function checkpoint(db: Client, consumers: string[]): Promise<bigint> {
+  const { rows } = await db.query<{ n: string }>(
+    'SELECT c.name, coalesce(sum(k.next_offset), 0) AS n FROM unnest($1::text[]) AS c(name) LEFT JOIN consumer_checkpoints k ON k.consumer = c.name AND k.topic = $2 GROUP BY c.name',
+    [consumers, topics.messages]);
+  return rows.map((r) => BigInt(r.n)).reduce((a, b) => (a < b ? a : b));
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -86,12 +89,13 @@ async function main(): Promise<void> {
     const started = process.hrtime.bigint();
     const service = await startService({ app: 'archive', env: { DATABASE_URL: databaseUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(',') }, startTimeoutMs: 600_000 });
     cleanups.unshift(() => service.stop());
+    const { consumers } = await service.waitForLog((line) => Array.isArray(line.consumers)) as { consumers: string[] };
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     cleanups.unshift(() => db.end());
     // The service is ready (migrated, joined) from here: what follows is consumption alone.
     const ready = process.hrtime.bigint();
-    while ((await checkpoint(db)) < BigInt(MESSAGES)) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await checkpoint(db, consumers)) < BigInt(MESSAGES)) await new Promise((resolve) => setTimeout(resolve, 20));
     const done = process.hrtime.bigint();
     const total = Number(done - started) / 1e9;
     const consuming = Number(done - ready) / 1e9;
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
     let stop = false;
     const watcher = (async () => {
       while (!stop || pending.length > 0) {
-        const at = await checkpoint(db);
+        const at = await checkpoint(db, consumers);
         while (pending.length > 0 && pending[0]!.offset <= at) lags.push(Date.now() - pending.shift()!.at);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

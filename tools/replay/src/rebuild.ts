@@ -93,17 +93,20 @@ async function runUntilCaughtUp(
   await db.connect();
   try {
     const deadline = Date.now() + options.timeoutMs;
+    // The projection's consumers (one per shard), as the service reports them.
+    const { consumers } = await service.waitForLog((line) => Array.isArray(line.consumers), options.timeoutMs) as { consumers: string[] };
     let lastLog = Date.now();
     for (;;) {
-      const { rows } = await db.query<{ topic: string; partition: number; next_offset: string }>(
-        'SELECT topic, partition, next_offset FROM consumer_checkpoints WHERE consumer = $1', [group]);
-      const at = new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
-      const behind = [...targets].filter(([tp, high]) => (at.get(tp) ?? 0n) < high);
+      const { rows } = await db.query<{ consumer: string; topic: string; partition: number; next_offset: string }>(
+        'SELECT consumer, topic, partition, next_offset FROM consumer_checkpoints WHERE consumer = ANY($1)', [consumers]);
+      const at = new Map(rows.map((r) => [`${r.consumer}:${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
+      const behind = [...targets].filter(([tp, high]) => consumers.some((consumer) => (at.get(`${consumer}:${tp}`) ?? 0n) < high));
       if (behind.length === 0) break;
       if (Date.now() > deadline) throw new Error(`not caught up within ${options.timeoutMs} ms: behind on ${behind.map(([tp]) => tp).join(', ')}`);
       if (Date.now() - lastLog > PROGRESS_LOG_MS) {
         lastLog = Date.now();
-        const done = [...at.values()].reduce((a, b) => a + b, 0n);
+        const applied = consumers.map((consumer) => rows.filter((r) => r.consumer === consumer).reduce((sum, r) => sum + BigInt(r.next_offset), 0n));
+        const done = applied.reduce((a, b) => (a < b ? a : b));
         options.log(`  … ${done} / ${events} events applied`);
       }
       await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));

@@ -18,6 +18,8 @@ import { compareDatabases } from '../src/compare';
 const REPLAY_MAIN = path.resolve(__dirname, '../src/main.js');
 const users = ['alice@localhost', 'bob@localhost', 'carol@localhost', 'dave@localhost'];
 const T0 = Date.parse('2026-05-01T08:00:00Z');
+/** alice and dave are archived by one shard, bob and carol by the other. */
+const LIVE_SHARDS = 2;
 
 let broker: RunningBroker;
 let postgres: TestPostgres;
@@ -30,7 +32,7 @@ before(async () => {
   broker = await startBroker();
   postgres = await startPostgres();
   liveUrl = await postgres.freshDatabase('archive_live');
-  live = await startService({ app: 'archive', env: { DATABASE_URL: liveUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(',') } });
+  live = await startService({ app: 'archive', env: { DATABASE_URL: liveUrl, HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_ARCHIVE_SHARDS: String(LIVE_SHARDS) } });
   producer = new Kafka({ clientId: 'rebuild-test', brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 });
@@ -68,9 +70,12 @@ async function liveCaughtUp(): Promise<void> {
   try {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const { rows } = await db.query<{ topic: string; next_offset: string }>("SELECT topic, next_offset FROM consumer_checkpoints WHERE consumer = 'archive'");
-      const at = new Map(rows.map((r) => [r.topic, Number(r.next_offset)]));
-      if ([...produced].every(([topic, count]) => at.get(topic) === count)) return;
+      // Every shard of the live archive (consumer 'archive.<i>-of-<n>') has applied everything.
+      const { rows } = await db.query<{ consumer: string; topic: string; next_offset: string }>(
+        "SELECT consumer, topic, next_offset FROM consumer_checkpoints WHERE consumer LIKE 'archive.%'");
+      const at = new Map(rows.map((r) => [`${r.consumer} ${r.topic}`, Number(r.next_offset)]));
+      const consumers = [...new Set(rows.map((r) => r.consumer))];
+      if (consumers.length === LIVE_SHARDS && [...produced].every(([topic, count]) => consumers.every((c) => at.get(`${c} ${topic}`) === count))) return;
       if (Date.now() > deadline) throw new Error(`live archive not caught up: ${JSON.stringify([...at])} vs ${JSON.stringify([...produced])}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
