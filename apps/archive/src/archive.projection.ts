@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import {
   AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
 } from '@hearth/contracts';
-import { createKafka, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { createKafka, runProjection, sharedDecoding, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { ArchiveDatabase, rawSql } from './archive-database';
@@ -45,6 +45,8 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
         + 'changing HEARTH_ARCHIVE_SHARDS needs a rebuild (hearth-replay rebuild archive)');
     }
     const kafka = createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger });
+    // Every shard reads every record: decoded once for all of them.
+    const decode = sharedDecoding(shards.length);
     for (const shard of shards) {
       const writer = new ArchiveWriter(this.config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000, shard);
       this.running.push(await runProjection({
@@ -57,6 +59,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
         // its chat, conversation and tracker rows once.
         maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
         lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
+        decode,
         apply: (events, tx) => this.apply(writer, events, rawSql(tx)),
       }));
     }

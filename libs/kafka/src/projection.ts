@@ -3,6 +3,7 @@ import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contra
 import type { Logger } from '@hearth/runtime';
 import { isTransient } from './errors';
 import { checkpoints, type ProjectionDatabase } from './projection-database';
+import type { RecordDecoder } from './shared-decoding';
 
 /** An event read from the log, with where it was read from. */
 export interface ConsumedEvent {
@@ -37,6 +38,8 @@ export interface ProjectionOptions<Tx> {
    * fetch and per transaction trades this much lag for fewer, larger ones under steady traffic.
    */
   lingerMs?: number;
+  /** Decodes each record (default: decodeEvent); see sharedDecoding. */
+  decode?: RecordDecoder;
 }
 
 export interface RetryPolicy {
@@ -89,6 +92,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const { kafka, name, database, logger } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+  const decode: RecordDecoder = options.decode ?? ((value) => decodeEvent(value));
   const consumer: Consumer = kafka.consumer({
     groupId: name,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -190,7 +194,8 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     const rejected: { message: KafkaMessage; reason: string }[] = [];
     for (const message of messages) {
       try {
-        decoded.push({ event: decodeEvent(message.value), topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
+        const event = decode(message.value, { topic: batch.topic, partition: batch.partition, offset: message.offset });
+        decoded.push({ event, topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
       } catch (error) {
         rejected.push({ message, reason: (error as Error).message });
       }
