@@ -31,8 +31,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     private readonly readiness: Readiness,
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('database', () => this.database.isReachable());
