@@ -62,8 +62,43 @@ export class ArchiveDatabase extends PrismaClient implements OnModuleDestroy {
 
   /** Every consumer (projection shard) that has written a checkpoint here. */
   async checkpointedConsumers(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ consumer: string }>('SELECT DISTINCT consumer FROM consumer_checkpoints');
+    const { rows } = await this.pool.query<{ consumer: string }>('SELECT DISTINCT consumer FROM consumer_checkpoints ORDER BY consumer');
     return rows.map((r) => r.consumer);
+  }
+
+  /**
+   * Moves the checkpoints of the consumers `from` (shards under an earlier shard count) to the
+   * consumers `to`, if that is safe: all of `from` stand at the same positions (so every owner
+   * has been archived up to there, whichever shard it was in) and `to` have none yet. Returns
+   * false, changing nothing, otherwise.
+   */
+  async carryOverCheckpoints(from: readonly string[], to: readonly string[]): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Another instance of the archive may be starting too: one carries over, the other sees it done.
+      await client.query('LOCK TABLE consumer_checkpoints IN SHARE ROW EXCLUSIVE MODE');
+      const { rows } = await client.query<{ consumer: string; position: string }>(
+        `SELECT consumer, string_agg(topic || ':' || partition || '@' || next_offset, ',' ORDER BY topic, partition) AS position
+         FROM consumer_checkpoints WHERE consumer = ANY($1) GROUP BY consumer`, [[...from, ...to]]);
+      const old = rows.filter((r) => from.includes(r.consumer));
+      const done = old.length === 0;
+      const safe = done || (old.length === rows.length && new Set(old.map((r) => r.position)).size === 1);
+      if (safe && !done) {
+        await client.query(
+          `INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset)
+           SELECT c.name, k.topic, k.partition, k.next_offset FROM consumer_checkpoints k CROSS JOIN unnest($2::text[]) AS c(name) WHERE k.consumer = $1`,
+          [from[0], to]);
+        await client.query('DELETE FROM consumer_checkpoints WHERE consumer = ANY($1)', [from]);
+      }
+      await client.query(safe ? 'COMMIT' : 'ROLLBACK');
+      return safe;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async isReachable(): Promise<boolean> {

@@ -9,7 +9,7 @@ import type { Logger } from '@hearth/runtime';
 import { ArchiveDatabase, rawSql } from './archive-database';
 import { ArchiveWriter, type RawSql } from './archive-writer';
 import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
-import { OwnerShard, unexpectedConsumers } from './domain/owner-shards';
+import { isWholeShardSet, OwnerShard, unexpectedConsumers } from './domain/owner-shards';
 
 const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_total', help: 'Archive entries written (two per message: sender and recipient).' });
 
@@ -38,10 +38,14 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     this.readiness.register('consumer', () => this.running.length > 0 && this.running.every((r) => r.isJoined()));
     const group = this.config.HEARTH_ARCHIVE_CONSUMER_GROUP;
     const shards = OwnerShard.all(this.config.HEARTH_ARCHIVE_SHARDS);
+    const names = shards.map((s) => s.consumerName(group));
     const stale = unexpectedConsumers(group, shards, await this.database.checkpointedConsumers());
     if (stale.length > 0) {
-      throw new Error(`this archive was built by ${stale.join(', ')}, not by ${shards.length} shard(s) of ${group}: `
-        + 'changing HEARTH_ARCHIVE_SHARDS needs a rebuild (hearth-replay rebuild archive)');
+      if (!isWholeShardSet(group, stale) || !(await this.database.carryOverCheckpoints(stale, names))) {
+        throw new Error(`this archive was built by ${stale.join(', ')}, not by ${shards.length} shard(s) of ${group}, and they `
+          + 'stopped at different positions: changing HEARTH_ARCHIVE_SHARDS now needs a rebuild (hearth-replay rebuild archive)');
+      }
+      this.logger.info({ from: stale, to: names }, 'shard count changed: the new shards resume where the old ones all stopped');
     }
     const kafka = createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger });
     // Every shard reads every record: decoded once for all of them.
@@ -63,7 +67,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       }));
     }
     // hearth-replay and the benchmarks wait for these consumers' checkpoints.
-    this.logger.info({ consumers: shards.map((s) => s.consumerName(group)) }, 'archive projection consuming');
+    this.logger.info({ consumers: names }, 'archive projection consuming');
   }
 
   private async apply(writer: ArchiveWriter, events: ConsumedEvent[], tx: RawSql): Promise<void> {

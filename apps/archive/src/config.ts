@@ -28,8 +28,8 @@ export const archiveConfigSchema = z.object({
   HEARTH_ARCHIVE_CONSUMER_GROUP: env.string('archive'),
   /**
    * Shards of the projection: consumers of the whole log, each writing the archives of its share
-   * of the users in its own transactions, in parallel. Fixed for the life of an archive database:
-   * changing it needs a rebuild (`hearth-replay rebuild archive`).
+   * of the users in its own transactions, in parallel. A new count takes over where the old
+   * shards all stopped; where they stopped at different positions it needs a rebuild.
    */
   HEARTH_ARCHIVE_SHARDS: z.coerce.number().int().min(1).max(16).default(2),
   /**

@@ -20,7 +20,7 @@ export class OwnerShard {
 
   /**
    * The shard's consumer group (and checkpoint name). The count is part of it, so checkpoints
-   * written under another count are recognised and never resumed from (see unexpectedConsumers).
+   * written under another count are recognised (see unexpectedConsumers).
    */
   consumerName(group: string): string {
     return this.count === 1 ? group : `${group}.${this.index}-of-${this.count}`;
@@ -32,14 +32,25 @@ export class OwnerShard {
 }
 
 /**
- * Checkpoint names of this consumer group written under a different shard count. Resuming from
- * them would skip or repeat the messages of owners that moved between shards, so the archive
- * refuses to start until it is rebuilt (`hearth-replay rebuild archive`).
+ * Checkpoint names of this consumer group written under a different shard count. Each new shard
+ * may resume from them only where they all stand at the same positions (always true of one
+ * shard); elsewhere resuming would skip or repeat the messages of owners that moved between
+ * shards, and the archive refuses to start until it is rebuilt (`hearth-replay rebuild archive`).
  */
 export function unexpectedConsumers(group: string, shards: readonly OwnerShard[], checkpointed: readonly string[]): string[] {
   const expected = new Set(shards.map((s) => s.consumerName(group)));
   const family = new RegExp(`^${group.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.\\d+-of-\\d+)?$`);
   return checkpointed.filter((name) => family.test(name) && !expected.has(name));
+}
+
+/**
+ * True when `consumers` are all the shards of one shard count of this group: only then have they
+ * together archived every owner (a shard that never checkpointed archived nobody).
+ */
+export function isWholeShardSet(group: string, consumers: readonly string[]): boolean {
+  const count = consumers.length;
+  const names = new Set(consumers);
+  return count > 0 && names.size === count && OwnerShard.all(count).every((shard) => names.has(shard.consumerName(group)));
 }
 
 /** FNV-1a (32 bit) of the JID's UTF-16 code units: stable across releases, cheap per copy. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OwnerShard, unexpectedConsumers } from './owner-shards';
+import { isWholeShardSet, OwnerShard, unexpectedConsumers } from './owner-shards';
 
 const users = Array.from({ length: 1_000 }, (_, i) => `user${i}@localhost`);
 
@@ -29,4 +29,12 @@ test('given checkpoints written under another shard count, they are reported; ot
   assert.deepEqual(unexpectedConsumers('archive', OwnerShard.all(3), checkpointed), ['archive.0-of-2', 'archive.1-of-2']);
   assert.deepEqual(unexpectedConsumers('archive', [OwnerShard.whole], checkpointed), ['archive.0-of-2', 'archive.1-of-2']);
   assert.deepEqual(unexpectedConsumers('archive', OwnerShard.all(2), ['archive']), ['archive']);
+});
+
+test('given the checkpointed shards of an earlier count, only all of them together may be carried over', () => {
+  assert.ok(isWholeShardSet('archive', ['archive']));
+  assert.ok(isWholeShardSet('archive', ['archive.1-of-2', 'archive.0-of-2']));
+  assert.ok(!isWholeShardSet('archive', ['archive.0-of-2']), 'shard 1 never checkpointed: its owners were never archived');
+  assert.ok(!isWholeShardSet('archive', ['archive', 'archive.0-of-2']));
+  assert.ok(!isWholeShardSet('archive', []));
 });
