@@ -62,7 +62,7 @@ export class ArchiveDatabase extends PrismaClient implements OnModuleDestroy {
 
   /** Every consumer (projection shard) that has written a checkpoint here. */
   async checkpointedConsumers(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ consumer: string }>('SELECT DISTINCT consumer FROM consumer_checkpoints ORDER BY consumer');
+    const rows = await this.sql.$queryRawUnsafe<{ consumer: string }[]>('SELECT DISTINCT consumer FROM consumer_checkpoints ORDER BY consumer');
     return rows.map((r) => r.consumer);
   }
 
@@ -70,35 +70,26 @@ export class ArchiveDatabase extends PrismaClient implements OnModuleDestroy {
    * Moves the checkpoints of the consumers `from` (shards under an earlier shard count) to the
    * consumers `to`, if that is safe: all of `from` stand at the same positions (so every owner
    * has been archived up to there, whichever shard it was in) and `to` have none yet. Returns
-   * false, changing nothing, otherwise.
+   * false, changing nothing, otherwise (true when another instance carried them over already).
    */
   async carryOverCheckpoints(from: readonly string[], to: readonly string[]): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.projectionDatabase().transaction(async (tx) => {
+      const sql = rawSql(tx);
       // Another instance of the archive may be starting too: one carries over, the other sees it done.
-      await client.query('LOCK TABLE consumer_checkpoints IN SHARE ROW EXCLUSIVE MODE');
-      const { rows } = await client.query<{ consumer: string; position: string }>(
+      await sql.$executeRawUnsafe('LOCK TABLE consumer_checkpoints IN SHARE ROW EXCLUSIVE MODE');
+      const rows = await sql.$queryRawUnsafe<{ consumer: string; position: string }[]>(
         `SELECT consumer, string_agg(topic || ':' || partition || '@' || next_offset, ',' ORDER BY topic, partition) AS position
-         FROM consumer_checkpoints WHERE consumer = ANY($1) GROUP BY consumer`, [[...from, ...to]]);
+         FROM consumer_checkpoints WHERE consumer = ANY($1) GROUP BY consumer`, [...from, ...to]);
       const old = rows.filter((r) => from.includes(r.consumer));
-      const done = old.length === 0;
-      const safe = done || (old.length === rows.length && new Set(old.map((r) => r.position)).size === 1);
-      if (safe && !done) {
-        await client.query(
-          `INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset)
-           SELECT c.name, k.topic, k.partition, k.next_offset FROM consumer_checkpoints k CROSS JOIN unnest($2::text[]) AS c(name) WHERE k.consumer = $1`,
-          [from[0], to]);
-        await client.query('DELETE FROM consumer_checkpoints WHERE consumer = ANY($1)', [from]);
-      }
-      await client.query(safe ? 'COMMIT' : 'ROLLBACK');
-      return safe;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      if (old.length === 0) return true;
+      if (old.length < rows.length || new Set(old.map((r) => r.position)).size > 1) return false;
+      await sql.$executeRawUnsafe(
+        `INSERT INTO consumer_checkpoints (consumer, topic, partition, next_offset)
+         SELECT c.name, k.topic, k.partition, k.next_offset FROM consumer_checkpoints k CROSS JOIN unnest($2::text[]) AS c(name) WHERE k.consumer = $1`,
+        from[0], to);
+      await sql.$executeRawUnsafe('DELETE FROM consumer_checkpoints WHERE consumer = ANY($1)', from);
+      return true;
+    });
   }
 
   async isReachable(): Promise<boolean> {
