@@ -186,12 +186,19 @@ test('a projection rebuilt into an empty database replays an idle topic from its
   }
 });
 
-test('a throwing afterCommit is logged, and the committed batch is not applied again', async () => {
-  const pool = new Pool({ connectionString: await postgres.freshDatabase('after_commit') });
+/**
+ * A projection database with its checkpoint table and an `applied` table without a unique key
+ * (applying an event twice shows as a second row), and a Kafka client for the projection.
+ */
+async function appliedView(name: string): Promise<{ pool: Pool; kafka: ReturnType<typeof createKafka> }> {
+  const pool = new Pool({ connectionString: await postgres.freshDatabase(name) });
   await pool.query(CHECKPOINT_TABLE);
-  // No unique key: applying an event twice would show as a second row.
   await pool.query('CREATE TABLE applied (event_id uuid NOT NULL)');
-  const kafka = createKafka({ brokers: broker.brokers, clientId: 'after-commit-test', logger });
+  return { pool, kafka: createKafka({ brokers: broker.brokers, clientId: `${name}-test`, logger }) };
+}
+
+test('a throwing afterCommit is logged, and the committed batch is not applied again', async () => {
+  const { pool, kafka } = await appliedView('after_commit');
   const published = Array.from({ length: 4 }, (_, i) => accountCreated(i + 1, 'notified'));
   const ids = new Set(published.map((e) => e.id));
   await producer.publish(published);
@@ -230,11 +237,7 @@ test('a throwing afterCommit is logged, and the committed batch is not applied a
 });
 
 test('events gathered into one transaction with one that cannot be applied: that one goes to the dead-letter topic, every other applies exactly once', async () => {
-  const pool = new Pool({ connectionString: await postgres.freshDatabase('poison') });
-  await pool.query(CHECKPOINT_TABLE);
-  // No unique key: applying an event twice would show as a second row.
-  await pool.query('CREATE TABLE applied (event_id uuid NOT NULL)');
-  const kafka = createKafka({ brokers: broker.brokers, clientId: 'poison-test', logger });
+  const { pool, kafka } = await appliedView('poison');
   const published = Array.from({ length: 200 }, (_, i) => accountCreated(i + 1, 'gathered'));
   const poison = published[137]!;
   const ids = new Set(published.map((e) => e.id));
