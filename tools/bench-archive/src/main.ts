@@ -36,6 +36,8 @@ const PRODUCE_BATCH = 500;
 const PAGE_MAX = 50;
 const BENCH_OWNER = 'bench@localhost';
 const BENCH_PEERS = 20;
+// MAM pages start at random ids at least PAGE_MAX × BENCH_PEERS from either end (see randomId).
+if (ARCHIVE_SIZE < 4 * PAGE_MAX * BENCH_PEERS) throw new Error(`--archive-size must be at least ${4 * PAGE_MAX * BENCH_PEERS}, for full pages of one peer`);
 
 const jid = (i: number) => `user${i}@localhost`;
 let counter = 0;
