@@ -4,7 +4,8 @@
  * `<presence/>`, then every user sends chat messages to its partner at a set total rate. Each
  * body carries its send time; the partner's arrival time gives the end-to-end latency (send →
  * accepted into the log → delivered from the log → received). Prints sustained throughput and
- * latency p50/p99/max per step.
+ * latency p50/p99/max per step, where the machine's CPU went (per part of the system, in µs per
+ * message) and how long the archive took to hold every message of the step.
  *
  *   npm run bench -w @hearth/bench-messaging -- [--pairs 500] [--rates 5000,10000] [--seconds 10]
  *   BENCH_GATEWAY_NODE_OPTIONS=--cpu-prof  profiles the gateway (the .cpuprofile lands in the cwd)
@@ -14,11 +15,13 @@
  * The client is raw TLS with regular expressions (as in tools/bench-gateway) so the benchmark
  * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { Client } from 'pg';
 import {
-  cpuSeconds, createBenchAccounts, RawXmppConnection, startBenchGateway, startBroker, startPostgres, startService,
+  cpuByPart, createBenchAccounts, postgresDatabaseOf, RawXmppConnection, snapshotCpu, startBenchGateway, startBroker, startPostgres, startService,
 } from '@hearth/testing';
 
 /** BENCH_GATEWAY_MAIN runs another build of the gateway (e.g. a copy of an older revision, to compare under the same load). */
@@ -87,6 +90,17 @@ class BenchClient {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
+/** Waits until the archive holds `copies` messages (each chat message is archived for both sides); the seconds waited, or null after `limitMs`. */
+async function archiveCatchUp(archiveDb: Client, copies: number, limitMs: number): Promise<number | null> {
+  const started = performance.now();
+  for (;;) {
+    const { rows } = await archiveDb.query<{ n: string }>('SELECT count(*) AS n FROM archive_messages');
+    if (Number(rows[0]!.n) >= copies) return (performance.now() - started) / 1000;
+    if (performance.now() - started > limitMs) return null;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function main(): Promise<void> {
   const users = PAIRS * 2;
   console.log(`bench-messaging: ${PAIRS} pairs (${users} online users), rates ${RATES.join(', ')} msg/s, ${SECONDS} s each`);
@@ -95,12 +109,26 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<unknown>> = [() => broker.dispose(), () => postgres.stop()];
   try {
     const common = { HEARTH_KAFKA_BROKERS: broker.brokers.join(','), HEARTH_DOMAINS: 'localhost' };
-    const archive = await startService({ app: 'archive', env: { ...common, DATABASE_URL: await postgres.freshDatabase('archive') } });
+    const archiveUrl = await postgres.freshDatabase('archive');
+    const gatewayUrl = await postgres.freshDatabase('gateway');
+    const archive = await startService({ app: 'archive', env: { ...common, DATABASE_URL: archiveUrl } });
     stops.unshift(() => archive.stop());
     const gateway = await startBenchGateway(GATEWAY, ADMIN_TOKEN, {
-      HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: '100000', HEARTH_GATEWAY_MESSAGE_BURST: '100000', ...common, DATABASE_URL: await postgres.freshDatabase('gateway'), HEARTH_ARCHIVE_GRPC_URL: `127.0.0.1:${archive.grpcPort}`,
+      HEARTH_GATEWAY_MESSAGE_RATE_PER_SEC: '100000', HEARTH_GATEWAY_MESSAGE_BURST: '100000', ...common, DATABASE_URL: gatewayUrl, HEARTH_ARCHIVE_GRPC_URL: `127.0.0.1:${archive.grpcPort}`,
     });
     stops.unshift(() => gateway.stop());
+    const archiveDb = new Client({ connectionString: archiveUrl });
+    await archiveDb.connect();
+    stops.unshift(() => archiveDb.end());
+    const databaseName = (url: string) => new URL(url).pathname.slice(1);
+    const parts: Record<string, string> = {
+      [gateway.pid]: 'gateway', [archive.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'bench clients',
+      [databaseName(gatewayUrl)]: 'PostgreSQL for the gateway', [databaseName(archiveUrl)]: 'PostgreSQL for the archive',
+    };
+    // PostgreSQL's shared processes (WAL writer, checkpointer…) are counted as such; the rest of the machine is not ours.
+    const partOf = (pid: number, command: string) => parts[pid]
+      ?? (command.startsWith('postgres: ') ? parts[postgresDatabaseOf(command) ?? ''] ?? 'PostgreSQL shared' : undefined);
+    let archivedCopies = 0;
     await createBenchAccounts(gateway, ADMIN_TOKEN, Array.from({ length: users }, (_, i) => `user${i}@localhost`), PASSWORD);
     console.log(`${users} accounts created`);
     const clients = Array.from({ length: users }, (_, i) => new BenchClient(`user${i}`));
@@ -112,7 +140,7 @@ async function main(): Promise<void> {
       latencies.length = 0;
       received = 0;
       errors = 0;
-      const cpuBefore = cpuSeconds(gateway.pid);
+      const cpuBefore = snapshotCpu();
       const started = performance.now();
       let sent = 0;
       let next = 0;
@@ -138,12 +166,18 @@ async function main(): Promise<void> {
       while (received + errors < sent && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
       const totalSeconds = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
-      const cpu = cpuSeconds(gateway.pid) - cpuBefore;
+      const cpu = [...cpuByPart(cpuBefore, snapshotCpu(), partOf)].sort((a, b) => b[1] - a[1]);
+      const cpuTotal = cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
+      const perMessage = (seconds: number) => `${(seconds / Math.max(1, received) * 1e6).toFixed(0)} µs (${(seconds / totalSeconds).toFixed(2)} cores)`;
+      archivedCopies += 2 * received;
+      const caughtUp = await archiveCatchUp(archiveDb, archivedCopies, 120_000);
       console.log([
         `target ${rate} msg/s: sent ${sent} in ${sendSeconds.toFixed(1)} s, received ${received} (${errors} errors)`,
         `  sustained ${(received / totalSeconds).toFixed(0)} msg/s (received / time until the last arrived)`,
         `  latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`,
-        `  gateway CPU ${(cpu / totalSeconds * 100).toFixed(0)}% of one core`,
+        `  CPU per message received: ${cpu.map(([part, seconds]) => `${part} ${perMessage(seconds)}`).join(', ')}`,
+        `  CPU in all: ${(cpuTotal / Math.max(1, received) * 1e6).toFixed(0)} µs per message, ${(cpuTotal / totalSeconds).toFixed(2)} of this machine's ${availableParallelism()} cores`,
+        caughtUp === null ? '  archive: still behind 120 s after the step' : `  archive: held every message ${caughtUp.toFixed(1)} s after the last arrived`,
       ].join('\n'));
     }
     for (const client of clients) client.close();

@@ -1,0 +1,49 @@
+/**
+ * Where a benchmark's CPU went, machine-wide: every process's user + system time from /proc,
+ * read before and after a step and summed per part of the system (a part is chosen by pid or by
+ * command line; PostgreSQL names each backend after its database). Linux only, like cpuSeconds.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU seconds used so far, and the command line, by pid. */
+export type CpuSnapshot = Map<number, { command: string; seconds: number }>;
+
+/** Ticks in /proc/<pid>/stat (USER_HZ, 100 on every Linux we run on). */
+const TICKS_PER_SECOND = 100;
+
+export function snapshotCpu(): CpuSnapshot {
+  const snapshot: CpuSnapshot = new Map();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      snapshot.set(pid, { command, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
+    } catch {
+      // The process ended while the snapshot was taken.
+    }
+  }
+  return snapshot;
+}
+
+/**
+ * CPU seconds each part used between two snapshots. `partOf` names a process's part, or returns
+ * undefined to leave it out. A process that started in between counts from zero; one that ended
+ * is lost (pool connections of a busy service rarely come and go).
+ */
+export function cpuByPart(before: CpuSnapshot, after: CpuSnapshot, partOf: (pid: number, command: string) => string | undefined): Map<string, number> {
+  const parts = new Map<string, number>();
+  for (const [pid, { command, seconds }] of after) {
+    const part = partOf(pid, command);
+    if (part === undefined) continue;
+    parts.set(part, (parts.get(part) ?? 0) + seconds - (before.get(pid)?.seconds ?? 0));
+  }
+  return parts;
+}
+
+/** The database a PostgreSQL backend serves, from its process title ("postgres: user database host(port) state", or "[local]" for a Unix socket). */
+export function postgresDatabaseOf(command: string): string | undefined {
+  const title = /^postgres: \S+ (\S+) (?:\[local\]|\S+\(\d+\))/.exec(command);
+  return title?.[1];
+}
