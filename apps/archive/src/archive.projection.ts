@@ -63,6 +63,8 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
         maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
         lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
         decode,
+        // Every shard fails to decode a broken record: the first one reports it.
+        deadLetterUndecodable: shard.index === 0,
         apply: (events, tx) => this.apply(writer, events, rawSql(tx)),
       }));
     }

@@ -40,6 +40,12 @@ export interface ProjectionOptions<Tx> {
   lingerMs?: number;
   /** Decodes each record (default: decodeEvent); see sharedDecoding. */
   decode?: RecordDecoder;
+  /**
+   * Whether a record that cannot be decoded goes to the dead-letter topic (default true).
+   * Projections of one process that read the same records (the archive's shards) let one of them
+   * report it, so it is dead-lettered once; the others skip it with a warning.
+   */
+  deadLetterUndecodable?: boolean;
 }
 
 export interface RetryPolicy {
@@ -218,7 +224,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         for (let bytes = 0; count < queue.length && (count === 0 || bytes + queue[count]!.bytes <= maxBatchBytes); count++) bytes += queue[count]!.bytes;
         const taken = queue.splice(0, count);
         try {
-          for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(q.batch, message, reason);
+          for (const q of taken) for (const { message, reason } of q.rejected) await rejectUndecodable(q.batch, message, reason);
           await applyTogether(taken);
         } catch (error) {
           // Not applied (a dead letter could not be written, or the projection is stopping): forget
@@ -310,6 +316,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       if (events.length > 0) await options.apply(events, tx);
       await checkpoints.save(database.sql(tx), name, batch.topic, batch.partition, nextOffset);
     });
+  }
+
+  async function rejectUndecodable(batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
+    if (options.deadLetterUndecodable ?? true) return deadLetter(batch, message, reason);
+    logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason }, 'undecodable event skipped: another consumer in this process dead-letters it');
   }
 
   async function deadLetter(batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
