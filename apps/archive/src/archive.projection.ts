@@ -49,7 +49,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     }
     const kafka = createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger });
     // Every shard reads every record: decoded once for all of them.
-    const decode = sharedDecoding(shards.length);
+    const decodings = sharedDecoding(shards.length);
     for (const shard of shards) {
       const writer = new ArchiveWriter(this.config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000, shard);
       this.running.push(await runProjection({
@@ -62,7 +62,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
         // its chat, conversation and tracker rows once.
         maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
         lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
-        decode,
+        decoding: decodings[shard.index],
         // Every shard fails to decode a broken record: the first one reports it.
         deadLetterUndecodable: shard.index === 0,
         apply: (events, tx) => this.apply(writer, events, rawSql(tx)),

@@ -7,4 +7,4 @@ export {
 export { isTransient } from './errors';
 export { AppliedEvents } from './applied-events';
 export { topicEndOffsets } from './topic-offsets';
-export { sharedDecoding, type RecordDecoder, type RecordPosition } from './shared-decoding';
+export { sharedDecoding, type RecordDecoder, type RecordDecoding, type RecordPosition } from './shared-decoding';

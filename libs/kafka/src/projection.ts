@@ -3,7 +3,7 @@ import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contra
 import type { Logger } from '@hearth/runtime';
 import { isTransient } from './errors';
 import { checkpoints, type ProjectionDatabase } from './projection-database';
-import type { RecordDecoder } from './shared-decoding';
+import type { RecordDecoding } from './shared-decoding';
 
 /** An event read from the log, with where it was read from. */
 export interface ConsumedEvent {
@@ -38,8 +38,8 @@ export interface ProjectionOptions<Tx> {
    * fetch and per transaction trades this much lag for fewer, larger ones under steady traffic.
    */
   lingerMs?: number;
-  /** Decodes each record (default: decodeEvent); see sharedDecoding. */
-  decode?: RecordDecoder;
+  /** How records are decoded (default: decodeEvent); see sharedDecoding. */
+  decoding?: RecordDecoding;
   /**
    * Whether a record that cannot be decoded goes to the dead-letter topic (default true).
    * Projections of one process that read the same records (the archive's shards) let one of them
@@ -98,7 +98,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const { kafka, name, database, logger } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
-  const decode: RecordDecoder = options.decode ?? ((value) => decodeEvent(value));
+  const decoding: RecordDecoding = options.decoding ?? { decode: (value) => decodeEvent(value) };
   const consumer: Consumer = kafka.consumer({
     groupId: name,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -182,6 +182,10 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next!);
       if (fresh.length === 0 || !isRunning() || isStale()) return;
+      if (decoding.pace) {
+        await decoding.pace(batch.topic, batch.partition, next);
+        if (!isRunning() || isStale()) return;
+      }
       const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
       positions.set(tp, newNext);
       const bytes = fresh.reduce((n, m) => n + (m.value?.length ?? 0), 0);
@@ -200,7 +204,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     const rejected: { message: KafkaMessage; reason: string }[] = [];
     for (const message of messages) {
       try {
-        const event = decode(message.value, { topic: batch.topic, partition: batch.partition, offset: message.offset });
+        const event = decoding.decode(message.value, { topic: batch.topic, partition: batch.partition, offset: message.offset });
         decoded.push({ event, topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
       } catch (error) {
         rejected.push({ message, reason: (error as Error).message });

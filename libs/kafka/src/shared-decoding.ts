@@ -1,26 +1,42 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { decodeEvent, type Envelope } from '@hearth/contracts';
 
 /** Where a record was read from. */
 export interface RecordPosition { topic: string; partition: number; offset: string }
 
-/** Decodes a record's value into an event (see ProjectionOptions.decode). */
+/** Decodes a record's value into an event. */
 export type RecordDecoder = (value: Buffer | null, at: RecordPosition) => Envelope;
+
+/** How a projection decodes its records (ProjectionOptions.decoding; default: decodeEvent). */
+export interface RecordDecoding {
+  decode: RecordDecoder;
+  /** Awaited before the records of `topic`/`partition` from `offset` on are decoded. */
+  pace?(topic: string, partition: number, offset: bigint): Promise<void>;
+}
+
+/** Longest a reader waits for the others before one batch: one that stopped or is stuck must not stop the rest. */
+const MAX_PACE_WAIT_MS = 250;
+const PACE_POLL_MS = 2;
 
 /**
  * One decoding of each record for several projections of one process that consume the same
- * topics (the archive's shards): the first to read a record decodes it, the others get the same
- * (read-only) event. A record is kept until every reader has had it. Readers far apart (more
- * than `limit` records kept) drop what is kept, and the reader behind decodes for itself: the
- * memory stays bounded (about 1.5 KiB per kept chat message). Under live traffic the readers
- * fetch each record within moments of each other and it is decoded once; catching up on a
- * backlog they drift apart and mostly decode for themselves. A record that fails to decode is
- * not kept: each reader rejects it.
+ * topics (the archive's shards), one RecordDecoding per reader: the first to read a record
+ * decodes it, the others get the same (read-only) event, and a record is kept until every reader
+ * has had it. A reader more than a quarter of `limit` records ahead of another on a partition
+ * waits for it before its next batch (at most MAX_PACE_WAIT_MS), so the readers stay close
+ * enough to share while catching up on a backlog too (unpaced, each fetching megabytes at a
+ * time, they drifted apart and shared nothing). Readers further apart than `limit` kept records
+ * drop what is kept, and the reader behind decodes for itself: memory stays bounded (about
+ * 1.5 KiB per kept chat message). A record that fails to decode is not kept: each reader
+ * rejects it.
  */
-export function sharedDecoding(readers: number, limit = 20_000): RecordDecoder {
-  if (readers < 2) return (value) => decodeEvent(value);
+export function sharedDecoding(readers: number, limit = 20_000): RecordDecoding[] {
+  if (readers < 2) return [{ decode: (value) => decodeEvent(value) }];
   const pending = new Map<string, { event: Envelope; awaited: number }>();
-  return (value, at) => {
-    const key = `${at.topic}:${at.partition}:${at.offset}`;
+  const window = BigInt(Math.floor(limit / 4));
+  // Each reader's next offset to decode, by topic:partition.
+  const positions = Array.from({ length: readers }, () => new Map<string, bigint>());
+  const shared = (key: string, value: Buffer | null): Envelope => {
     const kept = pending.get(key);
     if (kept) {
       if (--kept.awaited === 0) pending.delete(key);
@@ -32,4 +48,18 @@ export function sharedDecoding(readers: number, limit = 20_000): RecordDecoder {
     if (pending.size > limit) pending.clear();
     return event;
   };
+  return positions.map((own) => ({
+    decode(value, at) {
+      const partition = `${at.topic}:${at.partition}`;
+      own.set(partition, BigInt(at.offset) + 1n);
+      return shared(`${partition}:${at.offset}`, value);
+    },
+    async pace(topic, partition, offset) {
+      const key = `${topic}:${partition}`;
+      // A reader that has not read this partition yet holds no one back.
+      const aheadOfAnother = () => positions.some((other) => other !== own && offset - (other.get(key) ?? offset) > window);
+      const deadline = Date.now() + MAX_PACE_WAIT_MS;
+      while (aheadOfAnother() && Date.now() < deadline) await delay(PACE_POLL_MS);
+    },
+  }));
 }

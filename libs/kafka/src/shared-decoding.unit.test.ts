@@ -11,27 +11,58 @@ const record = encodeEvent(createEvent(MessageAccepted, payload, { key: payload.
 const at = (offset: number) => ({ topic: 'hearth.messages', partition: 0, offset: String(offset) });
 
 test('given two readers, each record is decoded once and both get the same event; a third read decodes again', () => {
-  const decode = sharedDecoding(2);
-  const first = decode(record, at(7));
-  assert.equal(first.type, 'MessageAccepted');
-  assert.equal(decode(record, at(7)), first, 'the second reader gets the first decoding');
-  const third = decode(record, at(7));
-  assert.notEqual(third, first, 'released once every reader had it');
-  assert.deepEqual(third, first);
+  const [first, second] = sharedDecoding(2);
+  const event = first!.decode(record, at(7));
+  assert.equal(event.type, 'MessageAccepted');
+  assert.equal(second!.decode(record, at(7)), event, 'the second reader gets the first decoding');
+  const third = first!.decode(record, at(7));
+  assert.notEqual(third, event, 'released once every reader had it');
+  assert.deepEqual(third, event);
 });
 
 test('given a reader far behind, what was kept is dropped and it decodes for itself', () => {
-  const decode = sharedDecoding(2, 3);
-  const early = decode(record, at(1));
-  for (const offset of [2, 3, 4]) decode(record, at(offset));
-  const late = decode(record, at(1));
+  const [ahead, behind] = sharedDecoding(2, 3);
+  const early = ahead!.decode(record, at(1));
+  for (const offset of [2, 3, 4]) ahead!.decode(record, at(offset));
+  const late = behind!.decode(record, at(1));
   assert.notEqual(late, early);
   assert.deepEqual(late, early);
-  assert.equal(decode(record, at(1)), late, 'and shares again from there');
+  assert.equal(ahead!.decode(record, at(1)), late, 'and shares again from there');
 });
 
 test('given a record that breaks its contract, every reader rejects it', () => {
-  const decode = sharedDecoding(2);
-  assert.throws(() => decode(Buffer.from('{"not":"an event"}'), at(9)));
-  assert.throws(() => decode(Buffer.from('{"not":"an event"}'), at(9)));
+  const [first, second] = sharedDecoding(2);
+  assert.throws(() => first!.decode(Buffer.from('{"not":"an event"}'), at(9)));
+  assert.throws(() => second!.decode(Buffer.from('{"not":"an event"}'), at(9)));
+});
+
+test('a reader a quarter of the limit ahead of another waits until that one catches up, one that started or is close does not', async () => {
+  const [ahead, behind] = sharedDecoding(2, 400);
+  await ahead!.pace!('hearth.messages', 0, 0n); // the other has not read the partition: no wait
+  for (let offset = 0; offset < 300; offset++) ahead!.decode(record, at(offset));
+  behind!.decode(record, at(0));
+  let waited = true;
+  const paced = ahead!.pace!('hearth.messages', 0, 300n).then(() => (waited = false));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(waited, true, '299 records ahead of the other: waits');
+  for (let offset = 1; offset < 250; offset++) behind!.decode(record, at(offset));
+  await paced; // 50 ahead now
+  const started = Date.now();
+  await ahead!.pace!('hearth.messages', 1, 1_000n);
+  assert.ok(Date.now() - started < 200, 'another partition the other has not read: no wait');
+});
+
+test('a reader ahead of one that stopped goes on after a short wait per batch', async () => {
+  const [ahead, stopped] = sharedDecoding(2, 400);
+  stopped!.decode(record, at(0));
+  const started = Date.now();
+  await ahead!.pace!('hearth.messages', 0, 1_000n);
+  const waited = Date.now() - started;
+  assert.ok(waited >= 200 && waited < 1_000, `waited ${waited} ms`);
+});
+
+test('one reader decodes for itself, with nothing to wait for', () => {
+  const [only] = sharedDecoding(1);
+  assert.equal(only!.pace, undefined);
+  assert.equal(only!.decode(record, at(0)).type, 'MessageAccepted');
 });
