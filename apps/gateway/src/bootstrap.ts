@@ -57,7 +57,7 @@ export async function openStores(config: GatewayConfig, logger: Logger): Promise
   await applyMigrations({ databaseUrl: config.DATABASE_URL, migrationsDir: join(__dirname, '../../prisma/migrations'), logger });
   const db = new GatewayDatabase(config.DATABASE_URL);
   await db.$connect();
-  return { accounts: new PrismaAccountStore(db), rosters: new PrismaRosterStore(db), messageDedupe: new PostgresDedupeStore(db.pool),
+  return { accounts: new PrismaAccountStore(db), rosters: new PrismaRosterStore(db), messageDedupe: new PostgresDedupeStore(db.dedupePool),
     isReachable: async () => { await db.$queryRawUnsafe('SELECT 1'); return true; },
     close: () => db.close() };
 }
