@@ -6,4 +6,4 @@ export { APNS_MAX_PAYLOAD_BYTES, startApnsServer, type ApnsReply, type ApnsReque
 export { startService, withClient, type RunningService, type StartServiceOptions } from './service';
 export { RawXmppConnection, type RawXmppOptions } from './raw-xmpp';
 export { cpuSeconds, createBenchAccounts, rssBytes, startBenchGateway, type BenchGateway } from './bench-gateway';
-export { cpuByPart, postgresDatabaseOf, snapshotCpu, type CpuSnapshot } from './process-cpu';
+export { cpuByPart, cpuReport, partsOf, postgresDatabaseOf, snapshotCpu, type CpuSnapshot } from './process-cpu';

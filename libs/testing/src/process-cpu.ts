@@ -4,6 +4,7 @@
  * command line; PostgreSQL names each backend after its database). Linux only, like cpuSeconds.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** CPU seconds used so far, and the command line, by pid. */
 export type CpuSnapshot = Map<number, { command: string; seconds: number }>;
@@ -46,4 +47,28 @@ export function cpuByPart(before: CpuSnapshot, after: CpuSnapshot, partOf: (pid:
 export function postgresDatabaseOf(command: string): string | undefined {
   const title = /^postgres: \S+ (\S+) (?:\[local\]|\S+\(\d+\))/.exec(command);
   return title?.[1];
+}
+
+/**
+ * A `partOf` for cpuByPart: processes named by pid, PostgreSQL backends by their database, and
+ * PostgreSQL's own processes (WAL writer, checkpointer…) as "PostgreSQL shared"; the rest of the
+ * machine is left out.
+ */
+export function partsOf(byPid: Record<number, string>, byDatabase: Record<string, string>): (pid: number, command: string) => string | undefined {
+  return (pid, command) => {
+    if (byPid[pid] !== undefined) return byPid[pid];
+    if (!command.startsWith('postgres: ')) return undefined;
+    return byDatabase[postgresDatabaseOf(command) ?? ''] ?? 'PostgreSQL shared';
+  };
+}
+
+/** A benchmark's two lines on CPU: per message by part, largest first (with the cores it kept busy), and in all. */
+export function cpuReport(parts: Map<string, number>, messages: number, seconds: number): string[] {
+  const sorted = [...parts].sort((a, b) => b[1] - a[1]);
+  const total = sorted.reduce((sum, [, used]) => sum + used, 0);
+  const perMessage = (used: number) => `${(used / Math.max(1, messages) * 1e6).toFixed(0)} µs`;
+  return [
+    `CPU per message: ${sorted.map(([part, used]) => `${part} ${perMessage(used)} (${(used / seconds).toFixed(2)} cores)`).join(', ')}`,
+    `CPU in all: ${perMessage(total)} per message, ${(total / seconds).toFixed(2)} of this machine's ${availableParallelism()} cores`,
+  ];
 }

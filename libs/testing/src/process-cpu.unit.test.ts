@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cpuByPart, postgresDatabaseOf, snapshotCpu } from './process-cpu';
+import { cpuByPart, cpuReport, partsOf, postgresDatabaseOf, snapshotCpu } from './process-cpu';
 
 test('CPU a process spends between two snapshots is counted to its part, and other processes are left out', () => {
   const before = snapshotCpu();
@@ -18,4 +18,15 @@ test('a PostgreSQL backend is known by its database; the server\'s own processes
   assert.equal(postgresDatabaseOf('postgres: logical replication launcher'), undefined);
   assert.equal(postgresDatabaseOf('postgres: checkpointer'), undefined);
   assert.equal(postgresDatabaseOf('postgres: walwriter'), undefined);
+});
+
+test('parts are known by pid, PostgreSQL backends by database, the server\'s own processes as shared; the report gives µs per message and cores', () => {
+  const partOf = partsOf({ 41: 'gateway' }, { archive_1: 'PostgreSQL for the archive' });
+  assert.equal(partOf(41, 'node main.js'), 'gateway');
+  assert.equal(partOf(42, 'postgres: hearth archive_1 127.0.0.1(5) idle'), 'PostgreSQL for the archive');
+  assert.equal(partOf(43, 'postgres: walwriter'), 'PostgreSQL shared');
+  assert.equal(partOf(44, 'sshd'), undefined);
+  const [perPart, inAll] = cpuReport(new Map([['broker', 0.5], ['gateway', 2]]), 10_000, 4);
+  assert.equal(perPart, 'CPU per message: gateway 200 µs (0.50 cores), broker 50 µs (0.13 cores)');
+  assert.match(inAll!, /^CPU in all: 250 µs per message, 0\.63 of this machine's \d+ cores$/);
 });

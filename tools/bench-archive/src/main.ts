@@ -16,7 +16,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { chatKeyOf, createEvent, encodeEvent, MessageAccepted, newStanzaId, protoPath, topics } from '@hearth/contracts';
-import { startBroker, startPostgres, startService } from '@hearth/testing';
+import { cpuByPart, cpuReport, partsOf, snapshotCpu, startBroker, startPostgres, startService } from '@hearth/testing';
 
 const { values } = parseArgs({ options: {
   messages: { type: 'string', default: '50000' },
@@ -97,13 +97,20 @@ async function main(): Promise<void> {
     cleanups.unshift(() => db.end());
     // The service is ready (migrated, joined) from here: what follows is consumption alone.
     const ready = process.hrtime.bigint();
+    const cpuBefore = snapshotCpu();
     while ((await checkpoint(db, consumers)) < BigInt(MESSAGES)) await new Promise((resolve) => setTimeout(resolve, 20));
     const done = process.hrtime.bigint();
+    const cpuAfter = snapshotCpu();
     const total = Number(done - started) / 1e9;
     const consuming = Number(done - ready) / 1e9;
     const rows = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM archive_messages')).rows[0]!.n);
     console.log(`ingest: ${MESSAGES} messages → ${rows} archive rows in ${total.toFixed(2)} s (service start included) = ${Math.round(MESSAGES / total)} messages/s, ${Math.round(rows / total)} rows/s`);
     console.log(`ingest after the service was ready: ${consuming.toFixed(2)} s = ${Math.round(MESSAGES / consuming)} messages/s, ${Math.round(rows / consuming)} rows/s`);
+    const partOf = partsOf(
+      { [service.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'benchmark (checkpoint polls)' },
+      { [new URL(databaseUrl).pathname.slice(1)]: 'PostgreSQL for the archive' },
+    );
+    for (const line of cpuReport(cpuByPart(cpuBefore, cpuAfter, partOf), MESSAGES, consuming)) console.log(`  ${line}`);
 
     // 2. Lag under load
     console.log(`projection lag at ${RATE} messages/s for ${LOAD_SECONDS} s…`);

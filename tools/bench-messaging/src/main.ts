@@ -15,13 +15,12 @@
  * The client is raw TLS with regular expressions (as in tools/bench-gateway) so the benchmark
  * measures the server, not an XMPP library. Messages carry an `id`, so the dedupe path is on.
  */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Client } from 'pg';
 import {
-  cpuByPart, createBenchAccounts, postgresDatabaseOf, RawXmppConnection, snapshotCpu, startBenchGateway, startBroker, startPostgres, startService,
+  cpuByPart, cpuReport, createBenchAccounts, partsOf, RawXmppConnection, snapshotCpu, startBenchGateway, startBroker, startPostgres, startService,
 } from '@hearth/testing';
 
 /** BENCH_GATEWAY_MAIN runs another build of the gateway (e.g. a copy of an older revision, to compare under the same load). */
@@ -121,13 +120,10 @@ async function main(): Promise<void> {
     await archiveDb.connect();
     stops.unshift(() => archiveDb.end());
     const databaseName = (url: string) => new URL(url).pathname.slice(1);
-    const parts: Record<string, string> = {
-      [gateway.pid]: 'gateway', [archive.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'bench clients',
-      [databaseName(gatewayUrl)]: 'PostgreSQL for the gateway', [databaseName(archiveUrl)]: 'PostgreSQL for the archive',
-    };
-    // PostgreSQL's shared processes (WAL writer, checkpointer…) are counted as such; the rest of the machine is not ours.
-    const partOf = (pid: number, command: string) => parts[pid]
-      ?? (command.startsWith('postgres: ') ? parts[postgresDatabaseOf(command) ?? ''] ?? 'PostgreSQL shared' : undefined);
+    const partOf = partsOf(
+      { [gateway.pid]: 'gateway', [archive.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'bench clients' },
+      { [databaseName(gatewayUrl)]: 'PostgreSQL for the gateway', [databaseName(archiveUrl)]: 'PostgreSQL for the archive' },
+    );
     let archivedCopies = 0;
     await createBenchAccounts(gateway, ADMIN_TOKEN, Array.from({ length: users }, (_, i) => `user${i}@localhost`), PASSWORD);
     console.log(`${users} accounts created`);
@@ -166,17 +162,14 @@ async function main(): Promise<void> {
       while (received + errors < sent && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
       const totalSeconds = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
-      const cpu = [...cpuByPart(cpuBefore, snapshotCpu(), partOf)].sort((a, b) => b[1] - a[1]);
-      const cpuTotal = cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
-      const perMessage = (seconds: number) => `${(seconds / Math.max(1, received) * 1e6).toFixed(0)} µs (${(seconds / totalSeconds).toFixed(2)} cores)`;
+      const cpu = cpuReport(cpuByPart(cpuBefore, snapshotCpu(), partOf), received, totalSeconds);
       archivedCopies += 2 * received;
       const caughtUp = await archiveCatchUp(archiveDb, archivedCopies, 120_000);
       console.log([
         `target ${rate} msg/s: sent ${sent} in ${sendSeconds.toFixed(1)} s, received ${received} (${errors} errors)`,
         `  sustained ${(received / totalSeconds).toFixed(0)} msg/s (received / time until the last arrived)`,
         `  latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`,
-        `  CPU per message received: ${cpu.map(([part, seconds]) => `${part} ${perMessage(seconds)}`).join(', ')}`,
-        `  CPU in all: ${(cpuTotal / Math.max(1, received) * 1e6).toFixed(0)} µs per message, ${(cpuTotal / totalSeconds).toFixed(2)} of this machine's ${availableParallelism()} cores`,
+        ...cpu.map((line) => `  ${line}`),
         caughtUp === null ? '  archive: still behind 120 s after the step' : `  archive: held every message ${caughtUp.toFixed(1)} s after the last arrived`,
       ].join('\n'));
     }
