@@ -61,6 +61,15 @@ test('a reader ahead of one that stopped goes on after a short wait per batch', 
   assert.ok(waited >= 200 && waited < 1_000, `waited ${waited} ms`);
 });
 
+test('a reader that has not read a partition lately (another instance has it since a rebalance) holds no one back there', async () => {
+  const [ahead, moved] = sharedDecoding(2, 400, 50);
+  moved!.decode(record, at(0));
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  const started = Date.now();
+  await ahead!.pace!('hearth.messages', 0, 1_000n);
+  assert.ok(Date.now() - started < 200, 'no wait');
+});
+
 test('one reader decodes for itself, with nothing to wait for', () => {
   const [only] = sharedDecoding(1);
   assert.equal(only!.pace, undefined);
