@@ -261,12 +261,10 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   /** One transaction for all the batches; if it fails, each batch on its own, then each event (applyAlone). */
   async function applyTogether(batches: QueuedBatch[]): Promise<void> {
     const events = batches.flatMap((q) => q.decoded);
+    // A partition's last batch holds its checkpoint.
+    const reached = [...new Map(batches.map((q) => [`${q.batch.topic}:${q.batch.partition}`, { topic: q.batch.topic, partition: q.batch.partition, nextOffset: q.nextOffset }])).values()];
     try {
-      await withRetry(() => database.transaction(async (tx) => {
-        if (events.length > 0) await options.apply(events, tx);
-        const next = new Map(batches.map((q) => [`${q.batch.topic}:${q.batch.partition}`, q]));
-        for (const q of next.values()) await checkpoints.save(database.sql(tx), name, q.batch.topic, q.batch.partition, q.nextOffset);
-      }), retry, logger);
+      await withRetry(() => commit(events, reached), retry, logger);
     } catch (error) {
       if (batches.length === 1) return applyAlone(batches[0]!, error);
       logger.warn({ err: error, batches: batches.length, events: events.length }, 'batches failed together; applying them one at a time');
@@ -287,12 +285,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     for (const consumed of decoded) {
       const after = consumed.offset + 1n;
       try {
-        await withRetry(() => commit([consumed], batch, after), retry, logger);
+        await withRetry(() => commit([consumed], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
       } catch (error) {
         const message = messages.find((m) => BigInt(m.offset) === consumed.offset)!;
         await deadLetter(batch, message, `${name} could not apply ${consumed.event.type}: ${(error as Error).message}`);
-        await withTransientRetry(() => database.transaction((tx) =>
-          checkpoints.save(database.sql(tx), name, batch.topic, batch.partition, after)), retry, logger);
+        await withTransientRetry(() => commit([], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
         continue;
       }
       await notifyCommitted([consumed]);
@@ -315,10 +312,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     }
   }
 
-  function commit(events: ConsumedEvent[], batch: Batch, nextOffset: bigint): Promise<void> {
+  /** Applies the events and moves the checkpoints in one transaction. */
+  function commit(events: ConsumedEvent[], reached: { topic: string; partition: number; nextOffset: bigint }[]): Promise<void> {
     return database.transaction(async (tx) => {
       if (events.length > 0) await options.apply(events, tx);
-      await checkpoints.save(database.sql(tx), name, batch.topic, batch.partition, nextOffset);
+      for (const { topic, partition, nextOffset } of reached) await checkpoints.save(database.sql(tx), name, topic, partition, nextOffset);
     });
   }
 
