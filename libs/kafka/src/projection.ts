@@ -182,11 +182,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next!);
       if (fresh.length === 0 || !isRunning() || isStale()) return;
+      const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
       if (decoding.pace) {
-        await decoding.pace(batch.topic, batch.partition, next);
+        await decoding.pace(batch.topic, batch.partition, next, newNext);
         if (!isRunning() || isStale()) return;
       }
-      const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
       positions.set(tp, newNext);
       const bytes = fresh.reduce((n, m) => n + (m.value?.length ?? 0), 0);
       queue.push({ batch, messages: fresh, ...decodeBatch(fresh, batch), nextOffset: newNext, bytes });

@@ -10,8 +10,8 @@ export type RecordDecoder = (value: Buffer | null, at: RecordPosition) => Envelo
 /** How a projection decodes its records (ProjectionOptions.decoding; default: decodeEvent). */
 export interface RecordDecoding {
   decode: RecordDecoder;
-  /** Awaited before the records of `topic`/`partition` from `offset` on are decoded. */
-  pace?(topic: string, partition: number, offset: bigint): Promise<void>;
+  /** Awaited before the records of `topic`/`partition` from offset `from` up to `to` are decoded (at once, after it). */
+  pace?(topic: string, partition: number, from: bigint, to: bigint): Promise<void>;
 }
 
 /** Longest a reader waits for the others before one batch: one that stopped or is stuck must not stop the rest. */
@@ -40,7 +40,7 @@ export function sharedDecoding(readers: number, limit = 20_000, staleMs = STALE_
   if (readers < 2) return [{ decode: (value) => decodeEvent(value) }];
   const pending = new Map<string, { event: Envelope; awaited: number }>();
   const window = BigInt(Math.floor(limit / 4));
-  // Each reader's next offset to decode, and when it got there, by topic:partition.
+  // Each reader's next offset to decode, and when it got there, by topic:partition (set per batch, by pace).
   const positions = Array.from({ length: readers }, () => new Map<string, { next: bigint; at: number }>());
   const shared = (key: string, value: Buffer | null): Envelope => {
     const kept = pending.get(key);
@@ -55,21 +55,18 @@ export function sharedDecoding(readers: number, limit = 20_000, staleMs = STALE_
     return event;
   };
   return positions.map((own) => ({
-    decode(value, at) {
-      const partition = `${at.topic}:${at.partition}`;
-      own.set(partition, { next: BigInt(at.offset) + 1n, at: Date.now() });
-      return shared(`${partition}:${at.offset}`, value);
-    },
-    async pace(topic, partition, offset) {
+    decode: (value, at) => shared(`${at.topic}:${at.partition}:${at.offset}`, value),
+    async pace(topic, partition, from, to) {
       const key = `${topic}:${partition}`;
       // A reader that has not read this partition yet, or not lately, holds no one back.
       const behind = (other: Map<string, { next: bigint; at: number }>) => {
         const position = other.get(key);
-        return position !== undefined && offset - position.next > window && Date.now() - position.at < staleMs;
+        return position !== undefined && from - position.next > window && Date.now() - position.at < staleMs;
       };
       const aheadOfAnother = () => positions.some((other) => other !== own && behind(other));
       const deadline = Date.now() + MAX_PACE_WAIT_MS;
       while (aheadOfAnother() && Date.now() < deadline) await delay(PACE_POLL_MS);
+      own.set(key, { next: to, at: Date.now() });
     },
   }));
 }

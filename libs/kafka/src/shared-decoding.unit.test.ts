@@ -38,35 +38,34 @@ test('given a record that breaks its contract, every reader rejects it', () => {
 
 test('a reader a quarter of the limit ahead of another waits until that one catches up, one that started or is close does not', async () => {
   const [ahead, behind] = sharedDecoding(2, 400);
-  await ahead!.pace!('hearth.messages', 0, 0n); // the other has not read the partition: no wait
-  for (let offset = 0; offset < 300; offset++) ahead!.decode(record, at(offset));
-  behind!.decode(record, at(0));
+  await ahead!.pace!('hearth.messages', 0, 0n, 300n); // the other has not read the partition: no wait
+  await behind!.pace!('hearth.messages', 0, 0n, 1n);
   let waited = true;
-  const paced = ahead!.pace!('hearth.messages', 0, 300n).then(() => (waited = false));
+  const paced = ahead!.pace!('hearth.messages', 0, 300n, 400n).then(() => (waited = false));
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(waited, true, '299 records ahead of the other: waits');
-  for (let offset = 1; offset < 250; offset++) behind!.decode(record, at(offset));
+  await behind!.pace!('hearth.messages', 0, 1n, 250n);
   await paced; // 50 ahead now
   const started = Date.now();
-  await ahead!.pace!('hearth.messages', 1, 1_000n);
+  await ahead!.pace!('hearth.messages', 1, 1_000n, 1_100n);
   assert.ok(Date.now() - started < 200, 'another partition the other has not read: no wait');
 });
 
 test('a reader ahead of one that stopped goes on after a short wait per batch', async () => {
   const [ahead, stopped] = sharedDecoding(2, 400);
-  stopped!.decode(record, at(0));
+  await stopped!.pace!('hearth.messages', 0, 0n, 1n);
   const started = Date.now();
-  await ahead!.pace!('hearth.messages', 0, 1_000n);
+  await ahead!.pace!('hearth.messages', 0, 1_000n, 1_100n);
   const waited = Date.now() - started;
   assert.ok(waited >= 200 && waited < 1_000, `waited ${waited} ms`);
 });
 
 test('a reader that has not read a partition lately (another instance has it since a rebalance) holds no one back there', async () => {
   const [ahead, moved] = sharedDecoding(2, 400, 50);
-  moved!.decode(record, at(0));
+  await moved!.pace!('hearth.messages', 0, 0n, 1n);
   await new Promise((resolve) => setTimeout(resolve, 60));
   const started = Date.now();
-  await ahead!.pace!('hearth.messages', 0, 1_000n);
+  await ahead!.pace!('hearth.messages', 0, 1_000n, 1_100n);
   assert.ok(Date.now() - started < 200, 'no wait');
 });
 
