@@ -76,12 +76,6 @@ export async function createBenchAccounts(gateway: BenchGateway, adminToken: str
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-/** User+system CPU seconds the process has used, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** Resident memory of the process, from /proc/<pid>/status. */
 export function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;

@@ -5,5 +5,5 @@ export { connectXmpp, failedLogin, trustCertificate, xml, TestXmppClient, type X
 export { APNS_MAX_PAYLOAD_BYTES, startApnsServer, type ApnsReply, type ApnsRequest, type RunningApns, type StartApnsOptions } from './apns';
 export { startService, withClient, type RunningService, type StartServiceOptions } from './service';
 export { RawXmppConnection, type RawXmppOptions } from './raw-xmpp';
-export { cpuSeconds, createBenchAccounts, rssBytes, startBenchGateway, type BenchGateway } from './bench-gateway';
-export { cpuByPart, cpuReport, partsOf, postgresDatabaseOf, snapshotCpu, type CpuSnapshot } from './process-cpu';
+export { createBenchAccounts, rssBytes, startBenchGateway, type BenchGateway } from './bench-gateway';
+export { cpuByPart, cpuReport, cpuSeconds, partsOf, postgresDatabaseOf, snapshotCpu, type CpuSnapshot } from './process-cpu';

@@ -1,7 +1,7 @@
 /**
  * Where a benchmark's CPU went, machine-wide: every process's user + system time from /proc,
  * read before and after a step and summed per part of the system (a part is chosen by pid or by
- * command line; PostgreSQL names each backend after its database). Linux only, like cpuSeconds.
+ * command line; PostgreSQL names each backend after its database). Linux only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -12,15 +12,20 @@ export type CpuSnapshot = Map<number, { command: string; seconds: number }>;
 /** Ticks in /proc/<pid>/stat (USER_HZ, 100 on every Linux we run on). */
 const TICKS_PER_SECOND = 100;
 
+/** User + system CPU seconds the process has used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
 export function snapshotCpu(): CpuSnapshot {
   const snapshot: CpuSnapshot = new Map();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      snapshot.set(pid, { command, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
+      const seconds = cpuSeconds(pid);
+      snapshot.set(pid, { command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim(), seconds });
     } catch {
       // The process ended while the snapshot was taken.
     }
@@ -50,15 +55,16 @@ export function postgresDatabaseOf(command: string): string | undefined {
 }
 
 /**
- * A `partOf` for cpuByPart: processes named by pid, PostgreSQL backends by their database, and
- * PostgreSQL's own processes (WAL writer, checkpointer…) as "PostgreSQL shared"; the rest of the
- * machine is left out.
+ * A `partOf` for cpuByPart: processes named by pid, PostgreSQL backends by the URL of their
+ * database, and PostgreSQL's own processes (WAL writer, checkpointer…) as "PostgreSQL shared";
+ * the rest of the machine is left out.
  */
-export function partsOf(byPid: Record<number, string>, byDatabase: Record<string, string>): (pid: number, command: string) => string | undefined {
+export function partsOf(byPid: Record<number, string>, byDatabaseUrl: Record<string, string>): (pid: number, command: string) => string | undefined {
+  const byDatabase = new Map(Object.entries(byDatabaseUrl).map(([url, part]) => [new URL(url).pathname.slice(1), part]));
   return (pid, command) => {
     if (byPid[pid] !== undefined) return byPid[pid];
     if (!command.startsWith('postgres: ')) return undefined;
-    return byDatabase[postgresDatabaseOf(command) ?? ''] ?? 'PostgreSQL shared';
+    return byDatabase.get(postgresDatabaseOf(command) ?? '') ?? 'PostgreSQL shared';
   };
 }
 

@@ -21,7 +21,7 @@ test('a PostgreSQL backend is known by its database; the server\'s own processes
 });
 
 test('parts are known by pid, PostgreSQL backends by database, the server\'s own processes as shared; the report gives µs per message and cores', () => {
-  const partOf = partsOf({ 41: 'gateway' }, { archive_1: 'PostgreSQL for the archive' });
+  const partOf = partsOf({ 41: 'gateway' }, { 'postgres://hearth@127.0.0.1:5433/archive_1': 'PostgreSQL for the archive' });
   assert.equal(partOf(41, 'node main.js'), 'gateway');
   assert.equal(partOf(42, 'postgres: hearth archive_1 127.0.0.1(5) idle'), 'PostgreSQL for the archive');
   assert.equal(partOf(43, 'postgres: walwriter'), 'PostgreSQL shared');

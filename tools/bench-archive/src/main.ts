@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     console.log(`ingest after the service was ready: ${consuming.toFixed(2)} s = ${Math.round(MESSAGES / consuming)} messages/s, ${Math.round(rows / consuming)} rows/s`);
     const partOf = partsOf(
       { [service.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'benchmark (checkpoint polls)' },
-      { [new URL(databaseUrl).pathname.slice(1)]: 'PostgreSQL for the archive' },
+      { [databaseUrl]: 'PostgreSQL for the archive' },
     );
     for (const line of cpuReport(cpuByPart(cpuBefore, cpuAfter, partOf), MESSAGES, consuming)) console.log(`  ${line}`);
 

@@ -119,10 +119,9 @@ async function main(): Promise<void> {
     const archiveDb = new Client({ connectionString: archiveUrl });
     await archiveDb.connect();
     stops.unshift(() => archiveDb.end());
-    const databaseName = (url: string) => new URL(url).pathname.slice(1);
     const partOf = partsOf(
       { [gateway.pid]: 'gateway', [archive.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'bench clients' },
-      { [databaseName(gatewayUrl)]: 'PostgreSQL for the gateway', [databaseName(archiveUrl)]: 'PostgreSQL for the archive' },
+      { [gatewayUrl]: 'PostgreSQL for the gateway', [archiveUrl]: 'PostgreSQL for the archive' },
     );
     let archivedCopies = 0;
     await createBenchAccounts(gateway, ADMIN_TOKEN, Array.from({ length: users }, (_, i) => `user${i}@localhost`), PASSWORD);
