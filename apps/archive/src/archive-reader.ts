@@ -5,6 +5,9 @@ import { ArchiveError } from './domain/archive-error';
 import { authorizeOwner, parseFilter, parseTime, type ArchiveFilter, type ArchiveQueryInput } from './domain/query-filter';
 import { cutPage, firstIndexOf, planPage, type RsmRequest } from './domain/rsm';
 
+/** Archive positions per `last_seq_block` of chats and conversations (the hot_aggregates migration). */
+const SEQ_BLOCK = 1024;
+
 export interface ArchivedMessage {
   archiveId: string;
   stanza: string;
@@ -97,10 +100,14 @@ export class ArchiveReader {
     const limit = this.limit(max);
     const beforeSeq = before ? (await this.positionsOf(owner, [before])).get(before) : undefined;
     const rows = await this.database.sql.$queryRawUnsafe<{ peer: string; last_stanza_id: string; stanza: string; last_accepted_at: Date; message_count: bigint }[]>(
+      // Chats are indexed by block of positions (see the hot_aggregates migration): the index
+      // orders the blocks, an incremental sort the chats within one.
       `SELECT c.peer, c.last_stanza_id, m.stanza, c.last_accepted_at, c.message_count
-       FROM archive_chats c JOIN archive_messages m ON m.owner = c.owner AND m.seq = c.last_seq
-       WHERE c.owner = $1 AND ($2::bigint IS NULL OR c.last_seq < $2::bigint)
-       ORDER BY c.last_seq DESC LIMIT $3`,
+       FROM (SELECT * FROM archive_chats
+             WHERE owner = $1 AND ($2::bigint IS NULL OR (last_seq_block <= $2::bigint / ${SEQ_BLOCK} AND last_seq < $2::bigint))
+             ORDER BY last_seq_block DESC, last_seq DESC LIMIT $3) c
+       JOIN archive_messages m ON m.owner = c.owner AND m.seq = c.last_seq
+       ORDER BY c.last_seq DESC`,
       owner, beforeSeq?.toString() ?? null, limit + 1,
     );
     return {
@@ -131,7 +138,8 @@ export class ArchiveReader {
               (SELECT stanza_id FROM archive_messages m WHERE m.owner = c.owner AND m.seq = c.first_seq) AS first_id
        FROM archive_conversations c
        WHERE c.owner = $1 AND ($2::text IS NULL OR c.peer = $2) AND ($3::timestamptz IS NULL OR c.last_at >= $3::timestamptz)
-         AND ($4::bigint IS NULL OR c.last_seq > $4::bigint) AND ($5::bigint IS NULL OR c.first_seq > $5::bigint)
+         AND ($4::bigint IS NULL OR (c.last_seq_block >= $4::bigint / ${SEQ_BLOCK} AND c.last_seq > $4::bigint))
+         AND ($5::bigint IS NULL OR c.first_seq > $5::bigint)
        ORDER BY c.first_seq LIMIT $6`,
       request.owner, request.with?.toLowerCase() || null, since?.toISOString() ?? null, sinceSeq?.toString() ?? null,
       afterSeq?.toString() ?? null, limit + 1,

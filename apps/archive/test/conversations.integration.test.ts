@@ -5,12 +5,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
+import { Client } from 'pg';
 import { ArchiveRetentionApplied, createEvent } from '@hearth/contracts';
 import { accountDeleted, ADMIN_TOKEN, chatMessage, JWT_SECRET, startArchive, type ArchiveHarness } from './support/archive-harness';
 
 const alice = 'alice@localhost';
 const bob = 'bob@localhost';
 const dave = 'dave@localhost';
+const frank = 'frank@localhost';
 const T0 = Date.parse('2026-04-01T09:00:00Z');
 const minutes = (m: number) => new Date(T0 + m * 60_000);
 
@@ -108,4 +110,46 @@ test("account deletion: AccountDeleted removes dave's archive and conversations;
   assert.deepEqual((await get<{ chats: unknown[] }>(`/users/${dave}/chats`, daveToken)).body.chats, []);
   const aliceWithDave = await get<PageBody>(`/users/${alice}/archive?with=${dave}`, await tokenFor(alice));
   assert.equal(aliceWithDave.body.count, 2);
+});
+
+test("frank's chat list spans more than one block of archive positions: most recent first, paged with before; chats and conversations advance in place", async () => {
+  // Chats are indexed by blocks of 1,024 positions (the hot_aggregates migration): the last
+  // messages below fall on both sides of the first boundary, out of order.
+  const peers = ['p0', 'p1', 'p2', 'p3', 'p4'].map((p) => `${p}@localhost`);
+  const lastFrom = new Map([[500, peers[1]!], [1000, peers[2]!], [1030, peers[3]!], [1100, peers[4]!]]);
+  const sent = Array.from({ length: 1300 }, (_, i) => chatMessage(lastFrom.get(i + 1) ?? peers[0]!, frank, { acceptedAt: minutes(100 + i / 100) }));
+  const franksToken = await tokenFor(frank);
+  // In 26 batches, each archived before the next is sent: 25 updates of the same rows.
+  for (let i = 0; i < sent.length; i += 50) {
+    await archive.produce(sent.slice(i, i + 50));
+    await archive.eventually(async () => (await get<PageBody>(`/users/${frank}/archive?max=0`, franksToken)).body.count === i + 50, `${i + 50} archived`);
+  }
+
+  type ChatsBody = { chats: { peer: string; lastMessage: { archiveId: string } }[]; complete: boolean };
+  const pages: string[][] = [];
+  for (let before: string | undefined, complete = false; !complete;) {
+    const page = await get<ChatsBody>(`/users/${frank}/chats?max=2${before ? `&before=${before}` : ''}`, franksToken);
+    pages.push(page.body.chats.map((c) => c.peer));
+    before = page.body.chats.at(-1)?.lastMessage.archiveId;
+    complete = page.body.complete;
+  }
+  assert.deepEqual(pages, [[peers[0], peers[4]], [peers[3], peers[2]], [peers[1]]]);
+  const since = await get<ConversationsBody>(`/users/${frank}/conversations?sinceId=${sent[1029]!.payload.stanzaId}`, franksToken);
+  assert.deepEqual(since.body.conversations.map((c) => c.peer), [peers[0], peers[4]], 'only these have messages after the 1,030th');
+
+  // Each batch rewrote the chat, conversation, tracker and owner rows of frank and p0. Those
+  // updates are HOT (no new index entries; only crossing into a new block is not), which is what
+  // keeps live ingest cheap: an index on last_seq would make every one of them a full update.
+  const db = new Client({ connectionString: archive.databaseUrl });
+  await db.connect();
+  try {
+    await archive.eventually(async () => {
+      const { rows } = await db.query<{ relname: string; updates: string; hot: string }>(
+        `SELECT relname, n_tup_upd AS updates, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+         WHERE relname IN ('archive_chats', 'archive_conversations', 'conversation_trackers', 'archive_owners')`);
+      return rows.length === 4 && rows.every((r) => Number(r.updates) >= 40 && Number(r.hot) >= 0.8 * Number(r.updates));
+    }, 'at least 80% of aggregate updates HOT');
+  } finally {
+    await db.end();
+  }
 });
