@@ -69,7 +69,7 @@ async function startRelay(config: GatewayConfig, logger: Logger, store: AccountS
     return null;
   }
   const producer = await createEventProducer(createKafka({ brokers: config.HEARTH_KAFKA_BROKERS, clientId: 'hearth-gateway', logger }));
-  const relay = new OutboxRelay(store, producer, logger);
+  const relay = new OutboxRelay(store, producer, logger, config.HEARTH_GATEWAY_OUTBOX_POLL_MS);
   relay.start();
   return relay;
 }
@@ -101,7 +101,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, stores
     })
     : new UnconfiguredEventLog();
   const services = connectBackingServices(config);
-  const core = createXmppCore(config, logger, { stores: store, log, services, softwareVersion: softwareVersion() });
+  const core = createXmppCore(config, logger, { stores: store, log, services, softwareVersion: softwareVersion(), accountEventRecorded: () => relay?.nudge() });
   // Modules registered their live-event handlers; join the log before accepting anyone.
   if (log instanceof KafkaEventLog) await log.start();
 

@@ -28,6 +28,11 @@ export const gatewayConfigSchema = z.object({
   HEARTH_JWT_AUTO_CREATE_ACCOUNTS: env.flag(false),
   DATABASE_URL: z.string().min(1).optional(),
   HEARTH_KAFKA_BROKERS: z.string().optional().transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [])),
+  /**
+   * How often the outbox relay looks for account events nobody published. A command's own gateway
+   * publishes its event at once; this finds what a gateway that crashed in between left behind.
+   */
+  HEARTH_GATEWAY_OUTBOX_POLL_MS: env.int(2_000, 10),
   /** This process in session events and its consumer group; unique per process by default. */
   HEARTH_GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (at most 64)').optional(),
   /** Appends arriving within this window go to the broker in one batch; each is still acknowledged on its own. */

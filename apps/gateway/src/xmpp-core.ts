@@ -54,9 +54,11 @@ export interface XmppCoreDependencies {
   log: EventLog;
   services: BackingServices;
   softwareVersion: string;
+  /** An account command recorded its event in the outbox (the relay publishes it at once). */
+  accountEventRecorded?: () => void;
 }
 
-export function createXmppCore(config: GatewayConfig, logger: Logger, { stores, log, services, softwareVersion }: XmppCoreDependencies): XmppCore {
+export function createXmppCore(config: GatewayConfig, logger: Logger, { stores, log, services, softwareVersion, accountEventRecorded }: XmppCoreDependencies): XmppCore {
   const domains = new Set(config.HEARTH_DOMAINS.map((d) => d.toLowerCase()));
   const sessions = new SessionRegistry();
   const router = new Router(logger, {
@@ -71,7 +73,7 @@ export function createXmppCore(config: GatewayConfig, logger: Logger, { stores, 
     pingTimeoutMs: config.HEARTH_GATEWAY_PING_TIMEOUT_MS,
   }, domains, sessions, stores.accounts);
   const roster = new RosterService(stores.rosters, sessions, logger);
-  const accounts = new AccountService(stores.accounts, router, roster, domains, config.HEARTH_SCRAM_ITERATIONS, logger);
+  const accounts = new AccountService(stores.accounts, router, roster, domains, config.HEARTH_SCRAM_ITERATIONS, logger, accountEventRecorded);
 
   const decoySecret = randomBytes(32);
   const iterations = config.HEARTH_SCRAM_ITERATIONS;

@@ -51,7 +51,9 @@ describe('gateway operations: readiness, metrics, account events on the log', ()
   let broker: RunningBroker;
 
   before(async () => {
-    stack = await startStack({ users: ['alice@localhost'] });
+    // No polling within these tests: account events reach the log only because each command
+    // tells its gateway's outbox relay to publish.
+    stack = await startStack({ users: ['alice@localhost'], gatewayEnv: { HEARTH_GATEWAY_OUTBOX_POLL_MS: '600000' } });
     broker = stack.broker;
   });
   after(async () => {

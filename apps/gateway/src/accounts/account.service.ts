@@ -23,7 +23,8 @@ export class AccountCommandRejected extends Error {
 
 /**
  * Account commands: create, change password, delete. Credentials are derived here (SCRAM for both
- * hashes) and stored; the matching event is recorded after the store accepted the change.
+ * hashes) and stored; the matching event is recorded in the outbox with the change, and
+ * `eventRecorded` tells the outbox relay to publish it now rather than at its next poll.
  */
 export class AccountService {
   constructor(
@@ -33,6 +34,7 @@ export class AccountService {
     private readonly domains: ReadonlySet<string>,
     private readonly iterations: number,
     private readonly logger: Logger,
+    private readonly eventRecorded: () => void = () => undefined,
   ) {}
 
   /** A bare account JID on a hosted domain, or a rejection. */
@@ -49,6 +51,7 @@ export class AccountService {
     if (!(await this.store.create({ jid: jid.toString(), scram }, accountEvent(AccountCreated, jid)))) {
       throw new AccountCommandRejected('exists', `${jid} already exists`);
     }
+    this.eventRecorded();
     this.logger.info({ jid: jid.toString() }, 'account created');
     return jid;
   }
@@ -59,12 +62,14 @@ export class AccountService {
     if (!(await this.store.updateCredentials(jid.toString(), scram, accountEvent(AccountPasswordChanged, jid)))) {
       throw new AccountCommandRejected('not-found', `${jid} does not exist`);
     }
+    this.eventRecorded();
     this.logger.info({ jid: jid.toString() }, 'account password changed');
   }
 
   async delete(value: string): Promise<void> {
     const jid = this.accountJid(value);
     if (!(await this.store.delete(jid.toString(), accountEvent(AccountDeleted, jid)))) throw new AccountCommandRejected('not-found', `${jid} does not exist`);
+    this.eventRecorded();
     await this.roster.forgetAccount(jid);
     // XEP-0077 §3.2 behaviour for a removed account: its streams end with not-authorized.
     for (const session of this.router.sessions.resources(jid)) this.router.disconnect(session, new StreamError('not-authorized', 'account deleted'));
@@ -76,6 +81,7 @@ export class AccountService {
     const scram = await deriveCredentials(randomPassword(), this.iterations);
     const created = await this.store.create({ jid: jid.toString(), scram }, accountEvent(AccountCreated, jid));
     if (created) {
+      this.eventRecorded();
       this.logger.info({ jid: jid.toString() }, 'account created on first token login');
     }
     return true;

@@ -3,7 +3,6 @@ import type { Logger } from '@hearth/runtime';
 import type { AccountStore } from './account-store';
 
 const BATCH = 100;
-const IDLE_POLL_MS = 250;
 const RETRY_MS = 2_000;
 
 /**
@@ -15,11 +14,15 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** A nudge that came while a batch was being published: look again before waiting. */
+  private nudged = false;
 
   constructor(
     private readonly store: AccountStore,
     private readonly producer: EventProducer,
     private readonly logger: Logger,
+    /** Commands nudge the relay of their own process; polling finds what a crashed one left. */
+    private readonly pollMs: number,
   ) {}
 
   start(): void {
@@ -29,6 +32,7 @@ export class OutboxRelay {
 
   /** Publishes right away instead of at the next poll (after a command). */
   nudge(): void {
+    this.nudged = true;
     this.wake?.();
   }
 
@@ -40,15 +44,11 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let wait = IDLE_POLL_MS;
+      this.nudged = false;
+      let wait = 0;
       try {
-        const batch = await this.store.outbox(BATCH);
-        if (batch.length > 0) {
-          await this.producer.publish(batch.map((entry) => entry.envelope));
-          await this.store.removeFromOutbox(batch.map((entry) => entry.seq));
-          this.logger.debug({ events: batch.length }, 'account events published');
-          if (batch.length === BATCH) wait = 0;
-        }
+        // A nudge while this batch was on its way may be for an event the batch did not include.
+        if ((await this.publishBatch()) < BATCH) wait = this.nudged ? 0 : this.pollMs;
       } catch (error) {
         this.logger.warn({ err: error }, 'publishing account events failed; retrying');
         wait = RETRY_MS;
@@ -58,5 +58,15 @@ export class OutboxRelay {
         this.wake = () => (clearTimeout(timer), resolve());
       });
     }
+  }
+
+  /** The oldest events in the outbox, published and then removed; how many there were. */
+  private async publishBatch(): Promise<number> {
+    const batch = await this.store.outbox(BATCH);
+    if (batch.length === 0) return 0;
+    await this.producer.publish(batch.map((entry) => entry.envelope));
+    await this.store.removeFromOutbox(batch.map((entry) => entry.seq));
+    this.logger.debug({ events: batch.length }, 'account events published');
+    return batch.length;
   }
 }
