@@ -16,6 +16,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { chatKeyOf, createEvent, encodeEvent, MessageAccepted, newStanzaId, protoPath, topics } from '@hearth/contracts';
+import { CheckpointPositions } from '@hearth/kafka';
 import { cpuByPart, cpuReport, partsOf, snapshotCpu, startBroker, startPostgres, startService } from '@hearth/testing';
 
 const { values } = parseArgs({ options: {
@@ -64,12 +65,7 @@ async function produce(producer: Producer, count: number): Promise<void> {
 }
 
 /** MessageAccepted events applied by every one of the archive's consumers (its shards). */
-async function checkpoint(db: Client, consumers: string[]): Promise<bigint> {
-  const { rows } = await db.query<{ n: string }>(
-    'SELECT c.name, coalesce(sum(k.next_offset), 0) AS n FROM unnest($1::text[]) AS c(name) LEFT JOIN consumer_checkpoints k ON k.consumer = c.name AND k.topic = $2 GROUP BY c.name',
-    [consumers, topics.messages]);
-  return rows.map((r) => BigInt(r.n)).reduce((a, b) => (a < b ? a : b));
-}
+const checkpoint = async (db: Client, consumers: string[]) => (await CheckpointPositions.read(db, consumers)).appliedByAll(topics.messages);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const ms = (n: number) => `${n.toFixed(2)} ms`;

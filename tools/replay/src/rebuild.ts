@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { topics } from '@hearth/contracts';
 import { ensureDatabase, resetDatabase } from '@hearth/database';
+import { CheckpointPositions } from '@hearth/kafka';
 import { startService } from '@hearth/testing';
 
 /**
@@ -97,17 +98,16 @@ async function runUntilCaughtUp(
     const { consumers } = await service.waitForLog((line) => Array.isArray(line.consumers), options.timeoutMs) as { consumers: string[] };
     let lastLog = Date.now();
     for (;;) {
-      const { rows } = await db.query<{ consumer: string; topic: string; partition: number; next_offset: string }>(
-        'SELECT consumer, topic, partition, next_offset FROM consumer_checkpoints WHERE consumer = ANY($1)', [consumers]);
-      const at = new Map(rows.map((r) => [`${r.consumer}:${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
-      const behind = [...targets].filter(([tp, high]) => consumers.some((consumer) => (at.get(`${consumer}:${tp}`) ?? 0n) < high));
+      const positions = await CheckpointPositions.read(db, consumers);
+      const behind = [...targets].filter(([tp, high]) => {
+        const [topic, partition] = tp.split(':');
+        return consumers.some((consumer) => positions.nextOffset(consumer, topic!, Number(partition)) < high);
+      });
       if (behind.length === 0) break;
       if (Date.now() > deadline) throw new Error(`not caught up within ${options.timeoutMs} ms: behind on ${behind.map(([tp]) => tp).join(', ')}`);
       if (Date.now() - lastLog > PROGRESS_LOG_MS) {
         lastLog = Date.now();
-        const applied = consumers.map((consumer) => rows.filter((r) => r.consumer === consumer).reduce((sum, r) => sum + BigInt(r.next_offset), 0n));
-        const done = applied.reduce((a, b) => (a < b ? a : b));
-        options.log(`  … ${done} / ${events} events applied`);
+        options.log(`  … ${positions.appliedByAll()} / ${events} events applied`);
       }
       await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
     }

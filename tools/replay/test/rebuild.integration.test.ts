@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import {
   AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, chatKeyOf, createEvent, encodeEvent, MessageAccepted, topicOf, type Envelope,
 } from '@hearth/contracts';
+import { CheckpointPositions } from '@hearth/kafka';
 import { startBroker, startPostgres, startService, type RunningBroker, type RunningService, type TestPostgres } from '@hearth/testing';
 import { compareDatabases } from '../src/compare';
 
@@ -20,6 +21,7 @@ const users = ['alice@localhost', 'bob@localhost', 'carol@localhost', 'dave@loca
 const T0 = Date.parse('2026-05-01T08:00:00Z');
 /** alice and dave are archived by one shard, bob and carol by the other. */
 const LIVE_SHARDS = 2;
+const LIVE_CONSUMERS = ['archive.0-of-2', 'archive.1-of-2'];
 
 let broker: RunningBroker;
 let postgres: TestPostgres;
@@ -70,13 +72,11 @@ async function liveCaughtUp(): Promise<void> {
   try {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      // Every shard of the live archive (consumer 'archive.<i>-of-<n>') has applied everything.
-      const { rows } = await db.query<{ consumer: string; topic: string; next_offset: string }>(
-        "SELECT consumer, topic, next_offset FROM consumer_checkpoints WHERE consumer LIKE 'archive.%'");
-      const at = new Map(rows.map((r) => [`${r.consumer} ${r.topic}`, Number(r.next_offset)]));
-      const consumers = [...new Set(rows.map((r) => r.consumer))];
-      if (consumers.length === LIVE_SHARDS && [...produced].every(([topic, count]) => consumers.every((c) => at.get(`${c} ${topic}`) === count))) return;
-      if (Date.now() > deadline) throw new Error(`live archive not caught up: ${JSON.stringify([...at])} vs ${JSON.stringify([...produced])}`);
+      // Every shard of the live archive has applied everything.
+      const positions = await CheckpointPositions.read(db, LIVE_CONSUMERS);
+      const applied = [...produced].map(([topic, count]) => ({ topic, count, applied: Number(positions.appliedByAll(topic)) }));
+      if (applied.every((t) => t.applied === t.count)) return;
+      if (Date.now() > deadline) throw new Error(`live archive not caught up: ${JSON.stringify(applied)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
