@@ -114,4 +114,34 @@ describe('roster and presence between local users (RFC 6121)', () => {
     const received = await bob.waitFor((s) => s.is('message') && s.attrs.id === 'm2', 'alice\'s message');
     assert.equal(received.attrs.from, alice.jid, 'from is rewritten to the sender\'s full JID');
   });
+
+  test('roster versioning (RFC 6121 §2.6): carol\'s phone, holding the current version, gets an empty result; pushes carry the new one; an old one gets the whole roster', async () => {
+    const phone = await connectXmpp({ service: `xmpp://127.0.0.1:${gateway.ports.c2s}`, domain: 'localhost', username: 'carol', password: 'carol-password', mechanism: 'SCRAM-SHA-256', resource: 'phone' });
+    clients.push(phone);
+    assert.ok(phone.streamFeatures?.getChild('ver', 'urn:xmpp:features:rosterver'), 'the feature is offered');
+    const web = await login('carol', 'versionless'); // asks without a version
+
+    const first = (await phone.iq('get', xml('query', { xmlns: ROSTER, ver: '' }))).getChild('query', ROSTER)!;
+    const v1 = first.attrs.ver!;
+    assert.ok(v1, 'a first sync gets the roster and its version');
+    const unchanged = await phone.iq('get', xml('query', { xmlns: ROSTER, ver: v1 }));
+    assert.equal(unchanged.getChild('query', ROSTER), undefined, 'nothing changed: an empty result');
+
+    await phone.iq('set', xml('query', { xmlns: ROSTER }, xml('item', { jid: 'bob@localhost', name: 'Bob' })));
+    const push = await phone.waitFor(rosterPush('bob@localhost', 'none'), 'the push for bob');
+    const v2 = push.getChild('query', ROSTER)!.attrs.ver!;
+    assert.ok(v2 && v2 !== v1, 'the push carries the new version');
+    const webPush = await web.waitFor(rosterPush('bob@localhost', 'none'), 'the push on the versionless resource');
+    assert.equal(webPush.getChild('query', ROSTER)!.attrs.ver, undefined, 'no version for a client that did not ask with one');
+
+    assert.equal((await phone.iq('get', xml('query', { xmlns: ROSTER, ver: v2 }))).getChild('query', ROSTER), undefined);
+    const stale = (await phone.iq('get', xml('query', { xmlns: ROSTER, ver: v1 }))).getChild('query', ROSTER)!;
+    assert.equal(stale.attrs.ver, v2);
+    assert.deepEqual(stale.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name]), [['bob@localhost', 'Bob']], 'the whole roster');
+
+    // A change made on another resource, and one that returns the roster to how it was.
+    await web.iq('set', xml('query', { xmlns: ROSTER }, xml('item', { jid: 'bob@localhost', subscription: 'remove' })));
+    const removal = await phone.waitFor(rosterPush('bob@localhost', 'remove'), 'the removal pushed to the phone');
+    assert.equal(removal.getChild('query', ROSTER)!.attrs.ver, v1, 'the same roster as at first: the same version');
+  });
 });

@@ -147,6 +147,8 @@ export class TestXmppClient {
   constructor(
     readonly raw: RawClient,
     readonly jid: string,
+    /** The stream features the server offered once authenticated. */
+    readonly streamFeatures?: XmppElement,
   ) {
     raw.on('stanza', (stanza) => {
       this.received.push(stanza);
@@ -217,6 +219,11 @@ function createClient(login: XmppLogin): RawClient {
 export async function connectXmpp(login: XmppLogin): Promise<TestXmppClient> {
   const client = createClient(login);
   let timer: NodeJS.Timeout | undefined;
+  let features: XmppElement | undefined;
+  client.on('element', (value) => {
+    const element = value as XmppElement;
+    if (element.is('features', 'http://etherx.jabber.org/streams')) features = element;
+  });
   try {
     // Like client.start(), but every rejection is awaited: start() leaves its "online" promise
     // unhandled when a SASL failure arrives while the stream is still opening.
@@ -233,7 +240,7 @@ export async function connectXmpp(login: XmppLogin): Promise<TestXmppClient> {
         timer = setTimeout(() => reject(new Error(`login of ${login.username} timed out`)), login.timeoutMs ?? 10_000);
       }),
     ]);
-    return new TestXmppClient(client, jid.toString());
+    return new TestXmppClient(client, jid.toString(), features);
   } catch (error) {
     await client.stop().catch(() => undefined);
     throw error;

@@ -12,17 +12,24 @@ const MAX_GROUPS_PER_ITEM = 32;
 /**
  * Roster management (RFC 6121 §2): get (§2.2), set (§2.3), remove (§2.5), with pushes to every
  * interested resource. Only the user's own roster is reachable (§2.1.5: to absent or own bare JID).
- * Roster versioning (§2.6) is not offered.
+ * Roster versioning (§2.6): a client that still has the current version is answered with an empty
+ * result instead of the roster again (what a phone reconnecting many times a day saves); any
+ * other version gets the whole roster, never a list of changes (§2.6.3 lets the server choose).
  */
 export const rosterModule: GatewayModule = {
   name: 'roster',
   spec: 'https://www.rfc-editor.org/rfc/rfc6121#section-2',
   setup({ router, roster }) {
-    router.iq('get', NS.roster, 'query', async ({ session, target }) => {
+    router.streamFeature((connection) => (connection.stage === 'authenticated' ? xml('ver', NS.rosterVersioning) : undefined));
+
+    router.iq('get', NS.roster, 'query', async ({ session, payload, target }) => {
       if (target === 'account') throw new StanzaError('forbidden');
       session.rosterInterested = true;
-      const entries = (await roster.entries(session.jid.bare)).filter((e) => e.listed);
-      return xml('query', NS.roster, {}, ...entries.map(itemElement));
+      const known = payload.attr('ver');
+      if (known !== undefined) session.rosterVersioning = true;
+      const { items, version } = await roster.roster(session.jid.bare);
+      if (known === version) return;
+      return xml('query', NS.roster, { ver: known === undefined ? undefined : version }, ...items.map(itemElement));
     });
 
     router.iq('set', NS.roster, 'query', async ({ session, payload, target }) => {

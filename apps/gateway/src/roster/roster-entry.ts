@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** RFC 6121 §2.1.2.5: whose presence flows where. "to": the owner receives the contact's presence. */
 export type Subscription = 'none' | 'to' | 'from' | 'both';
 
@@ -30,3 +32,15 @@ export function isVacant(entry: RosterEntry): boolean {
 
 export const receivesPresenceFromContact = (s: Subscription): boolean => s === 'to' || s === 'both';
 export const sendsPresenceToContact = (s: Subscription): boolean => s === 'from' || s === 'both';
+
+/**
+ * The roster version (RFC 6121 §2.6): a digest of the roster as its owner sees it (the listed
+ * items), so it changes exactly when what a roster get returns changes, whichever gateway changed
+ * it, with nothing stored beside the roster. Groups are a set, so their order does not count.
+ */
+export function rosterVersion(entries: readonly RosterEntry[]): string {
+  const visible = entries.filter((e) => e.listed)
+    .map((e) => [e.contact, e.name ?? null, e.subscription, e.askOut, [...e.groups].sort()] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(visible)).digest('base64url').slice(0, 22);
+}

@@ -5,7 +5,7 @@ import type { SessionRegistry } from '../sessions/session-registry';
 import { Element, xml } from '../xml/element';
 import type { Jid } from '../xml/jid';
 import { NS } from '../xml/namespaces';
-import { emptyEntry, isVacant, type RosterEntry } from './roster-entry';
+import { emptyEntry, isVacant, rosterVersion, type RosterEntry } from './roster-entry';
 import type { RosterStore } from './roster-store';
 import { inbound, outbound, type SubscriptionType } from './subscription';
 
@@ -25,6 +25,12 @@ export class RosterService {
     return this.store.entries(owner.toString());
   }
 
+  /** The roster its owner sees (the listed items) and its version (RFC 6121 §2.6). */
+  async roster(owner: Jid | string): Promise<{ items: RosterEntry[]; version: string }> {
+    const items = (await this.store.entries(owner.toString())).filter((e) => e.listed);
+    return { items, version: rosterVersion(items) };
+  }
+
   async entry(owner: Jid, contact: Jid): Promise<RosterEntry> {
     return (await this.store.entry(owner.toString(), contact.toString())) ?? emptyEntry(contact.toString());
   }
@@ -33,16 +39,22 @@ export class RosterService {
   async save(owner: Jid, before: RosterEntry | null, after: RosterEntry): Promise<void> {
     if (isVacant(after)) await this.store.remove(owner.toString(), after.contact);
     else await this.store.put(owner.toString(), after);
-    if (after.listed) this.push(owner, itemElement(after));
-    else if (before?.listed) this.push(owner, xml('item', NS.roster, { jid: after.contact, subscription: 'remove' }));
+    if (after.listed) await this.push(owner, itemElement(after));
+    else if (before?.listed) await this.push(owner, xml('item', NS.roster, { jid: after.contact, subscription: 'remove' }));
   }
 
-  /** Roster push (RFC 6121 §2.1.6) to every interested resource of the owner. */
-  push(owner: Jid, item: Element): void {
-    for (const session of this.sessions.resources(owner)) {
-      if (!session.rosterInterested) continue;
+  /**
+   * Roster push (RFC 6121 §2.1.6) to every interested resource of the owner, with the roster's
+   * new version for those that asked with one (§2.6.3). Sent before the caller goes on, so a push
+   * precedes the presence that follows the same change.
+   */
+  async push(owner: Jid | string, item: Element): Promise<void> {
+    const interested = this.sessions.resources(owner).filter((s) => s.rosterInterested);
+    if (interested.length === 0) return;
+    const version = interested.some((s) => s.rosterVersioning) ? (await this.roster(owner)).version : undefined;
+    for (const session of interested) {
       session.send(xml('iq', NS.client, { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid.toString() },
-        xml('query', NS.roster, {}, item)));
+        xml('query', NS.roster, { ver: session.rosterVersioning ? version : undefined }, item)));
     }
   }
 
@@ -91,22 +103,24 @@ export class RosterService {
     if (entry.subscription === 'to' || entry.subscription === 'both' || entry.askOut) await this.subscription(owner, contact, 'unsubscribe', cancel('unsubscribe'));
     if (entry.subscription === 'from' || entry.subscription === 'both' || entry.pendingIn) await this.subscription(owner, contact, 'unsubscribed', cancel('unsubscribed'));
     await this.store.remove(owner.toString(), contact.toString());
-    this.push(owner, xml('item', NS.roster, { jid: contact.toString(), subscription: 'remove' }));
+    await this.push(owner, xml('item', NS.roster, { jid: contact.toString(), subscription: 'remove' }));
     return true;
   }
 
   /** An account was deleted: its contacts lose it from their rosters. */
   async forgetAccount(account: Jid): Promise<void> {
+    const losing: string[] = [];
     for (const entry of await this.store.entries(account.toString())) {
       const theirs = await this.store.entry(entry.contact, account.toString());
-      if (theirs?.listed) {
-        for (const session of this.sessions.resources(entry.contact)) {
-          if (session.available) session.send(xml('presence', NS.client, { type: 'unavailable', from: account.toString(), to: entry.contact }));
-        }
-        this.pushTo(entry.contact, xml('item', NS.roster, { jid: account.toString(), subscription: 'remove' }));
+      if (!theirs?.listed) continue;
+      losing.push(entry.contact);
+      for (const session of this.sessions.resources(entry.contact)) {
+        if (session.available) session.send(xml('presence', NS.client, { type: 'unavailable', from: account.toString(), to: entry.contact }));
       }
     }
     await this.store.removeAccount(account.toString());
+    // After the removal, so that each push carries the version of the roster without the account.
+    for (const contact of losing) await this.push(contact, xml('item', NS.roster, { jid: account.toString(), subscription: 'remove' }));
   }
 
   /** Delivers a stanza addressed to an account's bare JID to all its available resources (RFC 6121 §8.5.2.1). */
@@ -123,10 +137,6 @@ export class RosterService {
     }
   }
 
-  private pushTo(owner: string, item: Element): void {
-    const first = this.sessions.resources(owner)[0];
-    if (first) this.push(first.jid.bare, item);
-  }
 }
 
 /** `<item/>` as a roster result or push shows it (RFC 6121 §2.1.2). */

@@ -15,6 +15,8 @@ export class Session {
   presence: Element | null = null;
   /** Requested the roster, so receives roster pushes (RFC 6121 §2.1.6). */
   rosterInterested = false;
+  /** Requested it with a version (RFC 6121 §2.6), so its roster pushes carry one. */
+  rosterVersioning = false;
   /** Full or bare JIDs that got directed presence while not subscribed (RFC 6121 §4.6.3). */
   readonly directedPresence = new Set<string>();
 

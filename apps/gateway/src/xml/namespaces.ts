@@ -10,6 +10,7 @@ export const NS = {
   bind: 'urn:ietf:params:xml:ns:xmpp-bind', // RFC 6120 §7
   session: 'urn:ietf:params:xml:ns:xmpp-session', // RFC 3921 §3, kept as optional (draft-cridland-xmpp-session)
   roster: 'jabber:iq:roster', // RFC 6121 §2
+  rosterVersioning: 'urn:xmpp:features:rosterver', // RFC 6121 §2.6.1
   discoInfo: 'http://jabber.org/protocol/disco#info', // XEP-0030
   discoItems: 'http://jabber.org/protocol/disco#items',
   ping: 'urn:xmpp:ping', // XEP-0199
