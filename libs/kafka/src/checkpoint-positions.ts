@@ -11,31 +11,25 @@ export interface CheckpointReader {
 export class CheckpointPositions {
   private constructor(
     private readonly consumers: readonly string[],
-    /** Next offset by `consumer topic partition`. */
-    private readonly next: ReadonlyMap<string, bigint>,
+    private readonly checkpoints: readonly { consumer: string; topic: string; partition: number; next: bigint }[],
   ) {}
 
   static async read(db: CheckpointReader, consumers: readonly string[]): Promise<CheckpointPositions> {
     const { rows } = await db.query(
       'SELECT consumer, topic, partition, next_offset FROM consumer_checkpoints WHERE consumer = ANY($1::text[])', [consumers]);
-    const next = (rows as { consumer: string; topic: string; partition: number; next_offset: string }[])
-      .map((r) => [`${r.consumer} ${r.topic} ${r.partition}`, BigInt(r.next_offset)] as const);
-    return new CheckpointPositions(consumers, new Map(next));
+    return new CheckpointPositions(consumers, (rows as { consumer: string; topic: string; partition: number; next_offset: string }[])
+      .map((r) => ({ consumer: r.consumer, topic: r.topic, partition: r.partition, next: BigInt(r.next_offset) })));
   }
 
   /** The next offset `consumer` will apply on a partition: 0 before its first checkpoint there. */
   nextOffset(consumer: string, topic: string, partition: number): bigint {
-    return this.next.get(`${consumer} ${topic} ${partition}`) ?? 0n;
+    return this.checkpoints.find((c) => c.consumer === consumer && c.topic === topic && c.partition === partition)?.next ?? 0n;
   }
 
   /** Events of `topic` (of every topic when omitted) that `consumer` has applied. */
   appliedBy(consumer: string, topic?: string): bigint {
-    let applied = 0n;
-    for (const [key, offset] of this.next) {
-      const [owner, ofTopic] = key.split(' ');
-      if (owner === consumer && (topic === undefined || ofTopic === topic)) applied += offset;
-    }
-    return applied;
+    return this.checkpoints.filter((c) => c.consumer === consumer && (topic === undefined || c.topic === topic))
+      .reduce((sum, c) => sum + c.next, 0n);
   }
 
   /** Events of `topic` (of every topic when omitted) that every consumer has applied: the slowest one's. */

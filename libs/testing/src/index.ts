@@ -6,4 +6,4 @@ export { APNS_MAX_PAYLOAD_BYTES, startApnsServer, type ApnsReply, type ApnsReque
 export { startService, withClient, type RunningService, type StartServiceOptions } from './service';
 export { RawXmppConnection, type RawXmppOptions } from './raw-xmpp';
 export { createBenchAccounts, rssBytes, startBenchGateway, type BenchGateway } from './bench-gateway';
-export { cpuByPart, cpuReport, cpuSeconds, partsOf, postgresDatabaseOf, snapshotCpu, type CpuSnapshot } from './process-cpu';
+export { cpuByPart, cpuReport, cpuSeconds, partsOf, snapshotCpu, type CpuSnapshot } from './process-cpu';
