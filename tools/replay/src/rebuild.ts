@@ -24,6 +24,8 @@ export const PROJECTIONS = {
 } as const;
 export type ProjectionName = keyof typeof PROJECTIONS;
 
+interface PartitionEnd { topic: string; partition: number; high: bigint }
+
 const PROGRESS_POLL_MS = 200;
 const PROGRESS_LOG_MS = 5_000;
 
@@ -51,36 +53,36 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildReport> {
   const kafka = new Kafka({ clientId: 'hearth-replay', brokers: options.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const targets = new Map<string, bigint>();
+  // The end of each partition when the rebuild began: where the rebuilt projection must get to.
+  const targets: PartitionEnd[] = [];
   let events = 0n;
   try {
     const existing = new Set(await admin.listTopics());
     for (const topic of spec.topics.filter((t) => existing.has(t))) {
       for (const p of await admin.fetchTopicOffsets(topic)) {
         const high = BigInt(p.high);
-        if (high > BigInt(p.low)) targets.set(`${topic}:${p.partition}`, high);
+        if (high > BigInt(p.low)) targets.push({ topic, partition: p.partition, high });
         events += high - BigInt(p.low);
       }
     }
   } finally {
     await admin.disconnect();
   }
-  options.log(`rebuilding ${options.projection}: ${events} events in ${targets.size} partitions of ${spec.topics.join(', ')}`);
+  options.log(`rebuilding ${options.projection}: ${events} events in ${targets.length} partitions of ${spec.topics.join(', ')}`);
 
   const group = `${options.projection}-rebuild-${Date.now()}`;
   const started = process.hrtime.bigint();
   // Phase by phase: the topics that decide what may be archived first, then everything.
   for (const phase of spec.phases) {
-    const phaseTargets = new Map([...targets].filter(([tp]) => phase.some((topic) => tp.startsWith(`${topic}:`))));
     options.log(`  phase: ${phase.join(', ')}`);
-    await runUntilCaughtUp(spec, phase, phaseTargets, group, events, options);
+    await runUntilCaughtUp(spec, phase, targets.filter((t) => (phase as readonly string[]).includes(t.topic)), group, events, options);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { events: Number(events), seconds, eventsPerSecond: Number(events) / seconds, group };
 }
 
 async function runUntilCaughtUp(
-  spec: (typeof PROJECTIONS)[ProjectionName], phase: readonly string[], targets: Map<string, bigint>, group: string, events: bigint, options: RebuildOptions,
+  spec: (typeof PROJECTIONS)[ProjectionName], phase: readonly string[], targets: readonly PartitionEnd[], group: string, events: bigint, options: RebuildOptions,
 ): Promise<void> {
   const service = await startService({
     app: spec.app,
@@ -99,12 +101,10 @@ async function runUntilCaughtUp(
     let lastLog = Date.now();
     for (;;) {
       const positions = await CheckpointPositions.read(db, consumers);
-      const behind = [...targets].filter(([tp, high]) => {
-        const [topic, partition] = tp.split(':');
-        return consumers.some((consumer) => positions.nextOffset(consumer, topic!, Number(partition)) < high);
-      });
+      const behind = targets.filter(({ topic, partition, high }) =>
+        consumers.some((consumer) => positions.nextOffset(consumer, topic, partition) < high));
       if (behind.length === 0) break;
-      if (Date.now() > deadline) throw new Error(`not caught up within ${options.timeoutMs} ms: behind on ${behind.map(([tp]) => tp).join(', ')}`);
+      if (Date.now() > deadline) throw new Error(`not caught up within ${options.timeoutMs} ms: behind on ${behind.map((t) => `${t.topic}:${t.partition}`).join(', ')}`);
       if (Date.now() - lastLog > PROGRESS_LOG_MS) {
         lastLog = Date.now();
         options.log(`  … ${positions.appliedByAll()} / ${events} events applied`);
