@@ -21,6 +21,8 @@ export interface ArchiveCopy {
   stanzaId: string;
   stanza: string;
   acceptedAt: number;
+  /** acceptedAt as the event carries it (ISO 8601), for SQL: formatting it again costs per row. */
+  acceptedAtIso: string;
 }
 
 export interface ArchiveRow extends ArchiveCopy {
@@ -50,7 +52,7 @@ export const trackerKey = (owner: string, peer: string): string => `${owner}\n${
 /** The sender's copy and the recipient's copy (one copy for a message to oneself). */
 export function copiesOf(message: AcceptedMessage): ArchiveCopy[] {
   const acceptedAt = Date.parse(message.acceptedAt);
-  const common = { stanzaId: message.stanzaId, stanza: message.stanza, acceptedAt };
+  const common = { stanzaId: message.stanzaId, stanza: message.stanza, acceptedAt, acceptedAtIso: message.acceptedAt };
   const incoming: ArchiveCopy = { ...common, owner: message.recipient, peer: message.sender, peerJid: message.senderFullJid, outgoing: false };
   if (message.sender === message.recipient) return [incoming];
   return [{ ...common, owner: message.sender, peer: message.recipient, peerJid: message.to, outgoing: true }, incoming];
