@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import {
   AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
 } from '@hearth/contracts';
-import { createKafka, runProjection, sharedDecoding, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { createKafka, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { ArchiveDatabase, rawSql } from './archive-database';
@@ -19,12 +19,13 @@ const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_tota
  * Each consumed batch is one transaction with its checkpoint; apply uses event data only, so a
  * rebuild from offset 0 (`hearth-replay rebuild archive`) gives the same rows.
  *
- * It runs as HEARTH_ARCHIVE_SHARDS shards (see domain/owner-shards.ts): one PostgreSQL
- * transaction at a time left the database idle while this process planned the next one.
+ * It runs as HEARTH_ARCHIVE_SHARDS shards (see domain/owner-shards.ts), the lanes of one consumer:
+ * one PostgreSQL transaction at a time left the database idle while this process planned the
+ * next one, and one consumer per shard fetched and decoded every record once per shard.
  */
 @Injectable()
 export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestroy {
-  private running: RunningProjection[] = [];
+  private running: RunningProjection | null = null;
 
   constructor(
     private readonly database: ArchiveDatabase,
@@ -35,10 +36,10 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('database', () => this.database.isReachable());
-    this.readiness.register('consumer', () => this.running.length > 0 && this.running.every((r) => r.isJoined()));
+    this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
     const group = this.config.HEARTH_ARCHIVE_CONSUMER_GROUP;
     const shards = OwnerShard.all(this.config.HEARTH_ARCHIVE_SHARDS);
-    const names = shards.map((s) => s.consumerName(group));
+    const names = shards.map((s) => s.checkpointName(group));
     const stale = unexpectedConsumers(group, shards, await this.database.checkpointedConsumers());
     if (stale.length > 0) {
       if (!isWholeShardSet(group, stale) || !(await this.database.carryOverCheckpoints(stale, names))) {
@@ -48,26 +49,20 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       this.logger.info({ from: stale, to: names }, 'shard count changed: the new shards resume where the old ones all stopped');
     }
     const kafka = createKafka({ brokers: this.config.HEARTH_KAFKA_BROKERS, clientId: 'archive', logger: this.logger });
-    // Every shard reads every record: decoded once for all of them.
-    const decodings = sharedDecoding(shards.length);
-    for (const shard of shards) {
-      const writer = new ArchiveWriter(this.config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000, shard);
-      this.running.push(await runProjection({
-        kafka,
-        name: shard.consumerName(group),
-        topics: this.config.HEARTH_ARCHIVE_TOPICS,
-        database: this.database.projectionDatabase(),
-        logger: this.logger,
-        // Larger batches mean fewer transactions, and a chat's several messages in one batch update
-        // its chat, conversation and tracker rows once.
-        maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
-        lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
-        decoding: decodings[shard.index],
-        // Every shard fails to decode a broken record: the first one reports it.
-        deadLetterUndecodable: shard.index === 0,
-        apply: (events, tx) => this.apply(writer, events, rawSql(tx)),
-      }));
-    }
+    const writers = shards.map((shard) => new ArchiveWriter(this.config.HEARTH_ARCHIVE_CONVERSATION_GAP_MINUTES * 60_000, shard));
+    this.running = await runProjection({
+      kafka,
+      name: group,
+      lanes: names,
+      topics: this.config.HEARTH_ARCHIVE_TOPICS,
+      database: this.database.projectionDatabase(),
+      logger: this.logger,
+      // Larger batches mean fewer transactions, and a chat's several messages in one batch update
+      // its chat, conversation and tracker rows once.
+      maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
+      lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
+      apply: (events, tx, lane) => this.apply(writers[lane]!, events, rawSql(tx)),
+    });
     // hearth-replay and the benchmarks wait for these consumers' checkpoints.
     this.logger.info({ consumers: names }, 'archive projection consuming');
   }
@@ -103,6 +98,6 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.running.map((r) => r.stop()));
+    await this.running?.stop();
   }
 }

@@ -8,4 +8,3 @@ export { isTransient } from './errors';
 export { AppliedEvents } from './applied-events';
 export { topicEndOffsets } from './topic-offsets';
 export { CheckpointPositions, type CheckpointReader } from './checkpoint-positions';
-export { sharedDecoding, type RecordDecoder, type RecordDecoding, type RecordPosition } from './shared-decoding';

@@ -3,7 +3,6 @@ import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contra
 import type { Logger } from '@hearth/runtime';
 import { isTransient } from './errors';
 import { checkpoints, type ProjectionDatabase } from './projection-database';
-import type { RecordDecoding } from './shared-decoding';
 
 /** An event read from the log, with where it was read from. */
 export interface ConsumedEvent {
@@ -15,15 +14,22 @@ export interface ConsumedEvent {
 
 export interface ProjectionOptions<Tx> {
   kafka: Kafka;
-  /** Consumer group id and checkpoint owner, e.g. `archive`. */
+  /** Consumer group id, and the checkpoint's name unless `lanes` names them, e.g. `archive`. */
   name: string;
   topics: string[];
   database: ProjectionDatabase<Tx>;
   /**
-   * Applies a batch of events inside the transaction that will also record the checkpoint.
+   * Checkpoint names of lanes (default: one lane, named `name`). Every lane is given every event
+   * and applies them in its own transactions under its own checkpoint, side by side with the
+   * others: a projection whose events split into independent parts (the archive's owners) keeps
+   * several database connections busy while the log is fetched and decoded once.
+   */
+  lanes?: string[];
+  /**
+   * Applies a batch of events inside the transaction that will also record the lane's checkpoint.
    * Must be deterministic, so a rebuild from offset 0 gives the same projection.
    */
-  apply(events: ConsumedEvent[], tx: Tx): Promise<void>;
+  apply(events: ConsumedEvent[], tx: Tx, lane: number): Promise<void>;
   /** Called after the transaction committed (e.g. to tell live sessions); never re-run on replay. */
   afterCommit?(events: ConsumedEvent[]): Promise<void> | void;
   logger: Logger;
@@ -38,14 +44,6 @@ export interface ProjectionOptions<Tx> {
    * fetch and per transaction trades this much lag for fewer, larger ones under steady traffic.
    */
   lingerMs?: number;
-  /** How records are decoded (default: decodeEvent); see sharedDecoding. */
-  decoding?: RecordDecoding;
-  /**
-   * Whether a record that cannot be decoded goes to the dead-letter topic (default true).
-   * Projections of one process that read the same records (the archive's shards) let one of them
-   * report it, so it is dead-lettered once; the others skip it with a warning.
-   */
-  deadLetterUndecodable?: boolean;
 }
 
 export interface RetryPolicy {
@@ -66,14 +64,26 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayM
 /** With a linger, a fetch returns at once when this much is there (see lingerMs). */
 const FULL_FETCH_BYTES = 1024 * 1024;
 
-/** A fetched batch (the part not applied yet), decoded, waiting for its transaction. */
+/** A fetched batch (the part a lane has not applied yet), decoded, waiting for its transaction. */
 interface QueuedBatch {
   batch: Batch;
   messages: KafkaMessage[];
   decoded: ConsumedEvent[];
+  /** Records that could not be decoded, which this lane sends to the dead-letter topic. */
   rejected: { message: KafkaMessage; reason: string }[];
   nextOffset: bigint;
   bytes: number;
+}
+
+/** One lane: its checkpoint's name, what waits for its next transaction, and its transaction loop. */
+interface Lane {
+  index: number;
+  name: string;
+  queue: QueuedBatch[];
+  applying: Promise<void> | null;
+  lastStart: number;
+  /** Next offset committed by this lane, per topic:partition (for the group offset hint). */
+  committed: Map<string, bigint>;
 }
 
 /**
@@ -87,7 +97,9 @@ interface QueuedBatch {
  *
  * Group commit: the next batch is fetched and decoded while a transaction runs, and the batches
  * waiting (of any partition, in the order consumed) are applied together by the next transaction,
- * one transaction at a time.
+ * one transaction at a time per lane. Lanes (see `lanes`) each keep their own checkpoint, so they
+ * may stand at different offsets: fetching resumes from the earliest, and each lane is given only
+ * what it has not applied.
  *
  * Failures: transient ones (database briefly unreachable) are retried with backoff without
  * limit — the partition waits rather than losing events. Anything else (an event that breaks its
@@ -98,7 +110,9 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const { kafka, name, database, logger } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
-  const decoding: RecordDecoding = options.decoding ?? { decode: (value) => decodeEvent(value) };
+  const lanes: Lane[] = (options.lanes ?? [name]).map((laneName, index) => ({
+    index, name: laneName, queue: [], applying: null, lastStart: 0, committed: new Map(),
+  }));
   const consumer: Consumer = kafka.consumer({
     groupId: name,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -111,23 +125,22 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   await Promise.all([consumer.connect(), deadLetters.connect()]);
 
   let joined = false;
-  // Next offset to apply per partition: the checkpoint, loaded from the database (and sought to)
-  // when the partition is assigned, then advanced by each committed batch.
-  let checkpointLoads = new Map<string, Promise<bigint>>();
-  let positions = new Map<string, bigint>();
+  // Next offset to apply per partition, one per lane: the checkpoints, loaded from the database
+  // (and sought to) when the partition is assigned, then advanced as batches are queued.
+  let checkpointLoads = new Map<string, Promise<bigint[]>>();
+  let positions = new Map<string, bigint[]>();
   const seeked = new Set<string>();
-  // Batches waiting for the next transaction, and the loop applying them (while there are any).
-  let queue: QueuedBatch[] = [];
-  let applying: Promise<void> | null = null;
-  let lastStart = 0;
-  const seekToCheckpoint = async (topic: string, partition: number): Promise<bigint> => {
-    await applying;
-    const next = (await withTransientRetry(() => checkpoints.load(database.read, name, topic, partition), retry, logger)) ?? 0n;
-    logger.info({ topic, partition, from: next.toString() }, 'partition assigned: resuming from the projection checkpoint');
+  const allApplied = () => Promise.all(lanes.map((lane) => lane.applying));
+  const seekToCheckpoint = async (topic: string, partition: number): Promise<bigint[]> => {
+    await allApplied();
+    const next = await Promise.all(lanes.map(async (lane) =>
+      (await withTransientRetry(() => checkpoints.load(database.read, lane.name, topic, partition), retry, logger)) ?? 0n));
+    const from = earliest(next);
+    logger.info({ topic, partition, from: from.toString() }, 'partition assigned: resuming from the projection checkpoint');
     // kafkajs drops any fetch response for a partition with a pending seek, so nothing fetched
     // from the group's committed offset is applied after this. If retention removed the offset,
     // the fetch restarts at the earliest one still there (subscribed fromBeginning).
-    consumer.seek({ topic, partition, offset: next.toString() });
+    consumer.seek({ topic, partition, offset: from.toString() });
     return next;
   };
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -162,7 +175,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         let load = loads.get(tp);
         if (load === undefined) loads.set(tp, (load = seekToCheckpoint(batch.topic, batch.partition)));
         try {
-          next = await load;
+          next = [...(await load)];
         } catch (error) {
           loads.delete(tp);
           throw error;
@@ -173,28 +186,38 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         // ahead of our database (the projection was dropped for a rebuild). Skip it and seek
         // again. Only once per assignment: if retention removed those offsets, the fetch
         // restarts at the earliest one still there, and that is where we continue.
-        if (first > next && !seeked.has(tp)) {
+        if (first > earliest(next) && !seeked.has(tp)) {
           seeked.add(tp);
           positions.delete(tp);
-          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: next.toString() });
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: earliest(next).toString() });
           return;
         }
       }
-      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next!);
+      const from = earliest(next);
+      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
       if (fresh.length === 0 || !isRunning() || isStale()) return;
       const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
-      if (decoding.pace) {
-        await decoding.pace(batch.topic, batch.partition, next, newNext);
-        if (!isRunning() || isStale()) return;
+      const { decoded, rejected } = decodeBatch(fresh, batch);
+      // A record that cannot be decoded is dead-lettered once, by the first lane given it.
+      let undeadLettered = rejected;
+      for (const lane of lanes) {
+        const start = next[lane.index]!;
+        if (start >= newNext) continue;
+        next[lane.index] = newNext;
+        const unapplied = (m: { offset: string | bigint }) => BigInt(m.offset) >= start;
+        const messages = start === from ? fresh : fresh.filter(unapplied);
+        queueFor(lane, {
+          batch, messages, nextOffset: newNext,
+          decoded: start === from ? decoded : decoded.filter(unapplied),
+          rejected: undeadLettered.filter((r) => unapplied(r.message)),
+          bytes: messages.reduce((n, m) => n + (m.value?.length ?? 0), 0),
+        });
+        undeadLettered = undeadLettered.filter((r) => !unapplied(r.message));
       }
-      positions.set(tp, newNext);
-      const bytes = fresh.reduce((n, m) => n + (m.value?.length ?? 0), 0);
-      queue.push({ batch, messages: fresh, ...decodeBatch(fresh, batch), nextOffset: newNext, bytes });
-      applying ??= applyQueued();
       resolveOffset(fresh[fresh.length - 1]!.offset);
       // Fetching runs ahead of the database by the batches waiting here, no further: a consumer
       // fetching freely while transactions run made every event of push and read-state slower.
-      if (queue.length > 1) await applying;
+      for (const lane of lanes) if (lane.queue.length > 1) await lane.applying;
       await heartbeat();
     },
   });
@@ -204,8 +227,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     const rejected: { message: KafkaMessage; reason: string }[] = [];
     for (const message of messages) {
       try {
-        const event = decoding.decode(message.value, { topic: batch.topic, partition: batch.partition, offset: message.offset });
-        decoded.push({ event, topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
+        decoded.push({ event: decodeEvent(message.value), topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
       } catch (error) {
         rejected.push({ message, reason: (error as Error).message });
       }
@@ -213,28 +235,34 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     return { decoded, rejected };
   }
 
+  function queueFor(lane: Lane, queued: QueuedBatch): void {
+    lane.queue.push(queued);
+    lane.applying ??= applyQueued(lane);
+  }
+
   /**
-   * Applies what is queued, one transaction at a time, until nothing is. `applying` is cleared in
-   * the same turn as the queue is found empty, so a batch queued after that starts a new loop.
+   * Applies what is queued for the lane, one transaction at a time, until nothing is. `applying`
+   * is cleared in the same turn as the queue is found empty, so a batch queued after that starts
+   * a new loop.
    */
-  async function applyQueued(): Promise<void> {
+  async function applyQueued(lane: Lane): Promise<void> {
     await Promise.resolve(); // never done synchronously: the caller's `applying = …` comes first
     try {
-      while (queue.length > 0) {
-        const wait = lastStart + (options.lingerMs ?? 0) - Date.now();
+      while (lane.queue.length > 0) {
+        const wait = lane.lastStart + (options.lingerMs ?? 0) - Date.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        lastStart = Date.now();
+        lane.lastStart = Date.now();
         let count = 0;
-        for (let bytes = 0; count < queue.length && (count === 0 || bytes + queue[count]!.bytes <= maxBatchBytes); count++) bytes += queue[count]!.bytes;
-        const taken = queue.splice(0, count);
+        for (let bytes = 0; count < lane.queue.length && (count === 0 || bytes + lane.queue[count]!.bytes <= maxBatchBytes); count++) bytes += lane.queue[count]!.bytes;
+        const taken = lane.queue.splice(0, count);
         try {
-          for (const q of taken) for (const { message, reason } of q.rejected) await rejectUndecodable(q.batch, message, reason);
-          await applyTogether(taken);
+          for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(lane, q.batch, message, reason);
+          await applyTogether(lane, taken);
         } catch (error) {
           // Not applied (a dead letter could not be written, or the projection is stopping): forget
-          // the positions of these partitions and fetch them again from the last applied offset.
-          logger.error({ err: error }, 'batches not applied; fetching them again');
-          for (const q of [...taken, ...queue]) {
+          // the positions of these partitions and fetch them again from the last applied offsets.
+          logger.error({ err: error, lane: lane.name }, 'batches not applied; fetching them again');
+          for (const q of [...taken, ...lane.queue]) {
             const tp = `${q.batch.topic}:${q.batch.partition}`;
             if (!positions.delete(tp)) continue;
             checkpointLoads.delete(tp);
@@ -245,51 +273,66 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
               // Stopping: the next start resumes from the checkpoint anyway.
             }
           }
-          queue = [];
+          lane.queue = [];
           return;
         }
-        // Only a hint for tooling (see above): a failure here loses nothing. Not awaited: on the
-        // broker connection it waits behind the fetch in flight, which may be waiting for data.
-        const hints = new Map(taken.map((q) => [`${q.batch.topic}:${q.batch.partition}`, { topic: q.batch.topic, partition: q.batch.partition, offset: q.nextOffset.toString() }]));
-        void consumer.commitOffsets([...hints.values()]).catch(() => undefined);
+        hintGroupOffsets(lane, taken);
       }
     } finally {
-      applying = null;
+      lane.applying = null;
     }
   }
 
+  /**
+   * Kafka's group offsets are only a hint for tooling (see above): the offset every lane has
+   * committed. A failure loses nothing. Not awaited: on the broker connection it waits behind the
+   * fetch in flight, which may be waiting for data.
+   */
+  function hintGroupOffsets(lane: Lane, applied: QueuedBatch[]): void {
+    const hints = new Map<string, { topic: string; partition: number; offset: string }>();
+    for (const { batch, nextOffset } of applied) {
+      const tp = `${batch.topic}:${batch.partition}`;
+      lane.committed.set(tp, nextOffset);
+      const everyLane = lanes.map((l) => l.committed.get(tp));
+      if (everyLane.every((offset) => offset !== undefined)) {
+        hints.set(tp, { topic: batch.topic, partition: batch.partition, offset: earliest(everyLane as bigint[]).toString() });
+      }
+    }
+    if (hints.size > 0) void consumer.commitOffsets([...hints.values()]).catch(() => undefined);
+  }
+
   /** One transaction for all the batches; if it fails, each batch on its own, then each event (applyAlone). */
-  async function applyTogether(batches: QueuedBatch[]): Promise<void> {
+  async function applyTogether(lane: Lane, batches: QueuedBatch[]): Promise<void> {
     const events = batches.flatMap((q) => q.decoded);
     // A partition's last batch holds its checkpoint.
     const reached = [...new Map(batches.map((q) => [`${q.batch.topic}:${q.batch.partition}`, { topic: q.batch.topic, partition: q.batch.partition, nextOffset: q.nextOffset }])).values()];
     try {
-      await withRetry(() => commit(events, reached), retry, logger);
+      await withRetry(() => commit(lane, events, reached), retry, logger);
     } catch (error) {
-      if (batches.length === 1) return applyAlone(batches[0]!, error);
-      logger.warn({ err: error, batches: batches.length, events: events.length }, 'batches failed together; applying them one at a time');
-      for (const q of batches) await applyTogether([q]);
+      if (batches.length === 1) return applyAlone(lane, batches[0]!, error);
+      logger.warn({ err: error, lane: lane.name, batches: batches.length, events: events.length }, 'batches failed together; applying them one at a time');
+      for (const q of batches) await applyTogether(lane, [q]);
       return;
     }
     await notifyCommitted(events);
   }
 
-  function applyAlone(q: QueuedBatch, error: unknown): Promise<void> {
-    logger.warn({ err: error, topic: q.batch.topic, partition: q.batch.partition, events: q.decoded.length },
+  function applyAlone(lane: Lane, q: QueuedBatch, error: unknown): Promise<void> {
+    logger.warn({ err: error, lane: lane.name, topic: q.batch.topic, partition: q.batch.partition, events: q.decoded.length },
       'batch failed; applying its events one by one to isolate the cause');
-    return applyOneByOne(q.decoded, q.messages, q.batch);
+    return applyOneByOne(lane, q.decoded, q.messages, q.batch);
   }
 
   /** One by one: the record that fails again goes to the dead-letter topic, the rest apply. */
-  async function applyOneByOne(decoded: ConsumedEvent[], messages: KafkaMessage[], batch: Batch): Promise<void> {
+  async function applyOneByOne(lane: Lane, decoded: ConsumedEvent[], messages: KafkaMessage[], batch: Batch): Promise<void> {
     for (const consumed of decoded) {
       const after = consumed.offset + 1n;
       try {
-        await withRetry(() => commit([consumed], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
+        await withRetry(() => commit(lane, [consumed], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
       } catch (error) {
         const message = messages.find((m) => BigInt(m.offset) === consumed.offset)!;
-        await deadLetter(batch, message, `${name} could not apply ${consumed.event.type}: ${(error as Error).message}`);
-        await withTransientRetry(() => commit([], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
+        await deadLetter(lane, batch, message, `${lane.name} could not apply ${consumed.event.type}: ${(error as Error).message}`);
+        await withTransientRetry(() => commit(lane, [], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
         continue;
       }
       await notifyCommitted([consumed]);
@@ -312,20 +355,15 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     }
   }
 
-  /** Applies the events and moves the checkpoints in one transaction. */
-  function commit(events: ConsumedEvent[], reached: { topic: string; partition: number; nextOffset: bigint }[]): Promise<void> {
+  /** Applies the events and moves the lane's checkpoints in one transaction. */
+  function commit(lane: Lane, events: ConsumedEvent[], reached: { topic: string; partition: number; nextOffset: bigint }[]): Promise<void> {
     return database.transaction(async (tx) => {
-      if (events.length > 0) await options.apply(events, tx);
-      for (const { topic, partition, nextOffset } of reached) await checkpoints.save(database.sql(tx), name, topic, partition, nextOffset);
+      if (events.length > 0) await options.apply(events, tx, lane.index);
+      for (const { topic, partition, nextOffset } of reached) await checkpoints.save(database.sql(tx), lane.name, topic, partition, nextOffset);
     });
   }
 
-  async function rejectUndecodable(batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
-    if (options.deadLetterUndecodable ?? true) return deadLetter(batch, message, reason);
-    logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason }, 'undecodable event skipped: another consumer in this process dead-letters it');
-  }
-
-  async function deadLetter(batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
+  async function deadLetter(lane: Lane, batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
     logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason }, 'event sent to the dead-letter topic');
     await withTransientRetry(() => deadLetters.send({
       topic: topicNames.deadLetter,
@@ -334,7 +372,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         key: `${batch.topic}/${batch.partition}/${message.offset}`,
         value: message.value,
         headers: {
-          'hearth-dlq-consumer': name,
+          'hearth-dlq-consumer': lane.name,
           'hearth-dlq-reason': reason.slice(0, 1000),
           'hearth-dlq-topic': batch.topic,
           'hearth-dlq-partition': String(batch.partition),
@@ -348,12 +386,14 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     isJoined: () => joined,
     async stop() {
       await consumer.disconnect();
-      await applying;
+      await allApplied();
       await deadLetters.disconnect();
       joined = false;
     },
   };
 }
+
+const earliest = (offsets: readonly bigint[]): bigint => offsets.reduce((a, b) => (b < a ? b : a));
 
 /** Retries transient errors without limit and anything else `attempts` times, with jittered backoff. */
 async function withRetry<T>(work: () => Promise<T>, policy: RetryPolicy, logger: Logger): Promise<T> {

@@ -79,49 +79,69 @@ test('an event produced through the contracts is consumed with its schema checke
 });
 
 test('a projection killed with SIGKILL mid-stream and restarted applies every event exactly once', async () => {
-  const databaseUrl = await postgres.freshDatabase('killed');
+  await killMidStreamAndRestart('killed', 1);
+});
+
+test('a projection with two lanes, killed while they stand at different offsets, resumes each lane from its own checkpoint: every event exactly once', async () => {
+  const checkpoints = await killMidStreamAndRestart('killed_lanes', 2);
+  assert.deepEqual([...checkpoints.keys()].sort(), ['account-count.0', 'account-count.1']);
+  assert.notEqual(checkpoints.get('account-count.0'), checkpoints.get('account-count.1'), 'the lanes stood apart at the kill');
+});
+
+/**
+ * Publishes 3,000 accounts (named after the database, as other tests share the topic), SIGKILLs the projection process once some are applied, restarts it
+ * and checks each was applied exactly once. Returns each lane's checkpoint as it was at the kill.
+ */
+async function killMidStreamAndRestart(database: string, lanes: number): Promise<Map<string, string>> {
+  const databaseUrl = await postgres.freshDatabase(database);
   const pool = new Pool({ connectionString: databaseUrl });
   await pool.query(CHECKPOINT_TABLE);
   await pool.query('CREATE TABLE applied (event_id uuid NOT NULL, n int NOT NULL)');
-  await pool.query('CREATE TABLE totals (sum bigint NOT NULL, count int NOT NULL)');
-  await pool.query('INSERT INTO totals VALUES (0, 0)');
+  await pool.query('CREATE TABLE totals (lane int NOT NULL, sum bigint NOT NULL, count int NOT NULL)');
+  await pool.query('INSERT INTO totals SELECT lane, 0, 0 FROM generate_series(0, $1 - 1) AS lane', [lanes]);
 
   const total = 3_000;
   for (let start = 1; start <= total; start += 100) {
-    await producer.publish(Array.from({ length: 100 }, (_, i) => accountCreated(start + i, 'counted')));
+    await producer.publish(Array.from({ length: 100 }, (_, i) => accountCreated(start + i, database)));
   }
   const applied = async () => (await pool.query('SELECT count(*)::int AS n FROM applied')).rows[0].n as number;
 
-  let child = startProjectionProcess(databaseUrl);
+  let child = startProjectionProcess(databaseUrl, lanes, database);
   try {
-    await eventually(async () => (await applied()) >= 300, 'the first events to be applied');
+    const checkpoints = async () => new Map((await pool.query('SELECT consumer, sum(next_offset)::text AS n FROM consumer_checkpoints GROUP BY consumer'))
+      .rows.map((r) => [r.consumer as string, r.n as string]));
+    // Lanes wait for each other only when one falls a few batches behind: kill while they are apart.
+    const lanesApart = async () => new Set((await checkpoints()).values()).size === lanes;
+    await eventually(async () => (await applied()) >= 300 && (lanes === 1 || (await lanesApart())), 'the first events to be applied');
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     const atKill = await applied();
     assert.ok(atKill < total, 'the kill landed mid-stream');
+    const checkpointsAtKill = await checkpoints();
 
-    child = startProjectionProcess(databaseUrl);
+    child = startProjectionProcess(databaseUrl, lanes, database);
     await eventually(async () => (await applied()) >= total, 'every event to be applied', 60_000);
     // Give a duplicate, if there were one, time to show up.
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const rows = (await pool.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_ids, sum(n)::bigint AS sum FROM applied')).rows[0];
-    const totals = (await pool.query('SELECT sum, count FROM totals')).rows[0];
+    const totals = (await pool.query('SELECT sum(sum)::bigint AS sum, sum(count)::int AS count FROM totals')).rows[0];
     const expectedSum = String((total * (total + 1)) / 2);
     assert.equal(rows.n, total, 'row count');
     assert.equal(rows.distinct_ids, total, 'no event applied twice');
     assert.equal(String(rows.sum), expectedSum, 'checksum of applied rows');
     assert.equal(String(totals.sum), expectedSum, 'checksum of the running total');
     assert.equal(totals.count, total);
+    return checkpointsAtKill;
   } finally {
     child.kill('SIGKILL');
     await pool.end();
   }
-});
+}
 
-function startProjectionProcess(databaseUrl: string): ChildProcess {
+function startProjectionProcess(databaseUrl: string, lanes: number, accountPrefix: string): ChildProcess {
   const child = spawn(process.execPath, [join(__dirname, 'fixtures/account-count-projection.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: broker.brokers.join(',') },
+    env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: broker.brokers.join(','), LANES: String(lanes), ACCOUNT_PREFIX: accountPrefix },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('exit', () => child.kill('SIGKILL'));

@@ -1,8 +1,8 @@
 /**
- * The archive projection runs as several shards. Each shard is its own consumer of the whole log
- * (its own consumer group and checkpoints) and writes only the archives of the owners hashed to
- * it, so the shards' transactions lock disjoint owners and run side by side. An owner's copies
- * are still positioned by one consumer, in the order it consumed them.
+ * The archive projection runs as several shards: lanes of its one consumer (see runProjection's
+ * `lanes`). Each shard is given the whole log, keeps its own checkpoints and writes only the
+ * archives of the owners hashed to it, so the shards' transactions lock disjoint owners and run
+ * side by side. An owner's copies are still positioned by one shard, in the order it was given them.
  */
 export class OwnerShard {
   /** The only shard when the projection is not sharded. */
@@ -19,10 +19,10 @@ export class OwnerShard {
   }
 
   /**
-   * The shard's consumer group (and checkpoint name). The count is part of it, so checkpoints
-   * written under another count are recognised (see unexpectedConsumers).
+   * The name of the shard's checkpoints. The count is part of it, so checkpoints written under
+   * another count are recognised (see unexpectedConsumers).
    */
-  consumerName(group: string): string {
+  checkpointName(group: string): string {
     return this.count === 1 ? group : `${group}.${this.index}-of-${this.count}`;
   }
 
@@ -38,7 +38,7 @@ export class OwnerShard {
  * shards, and the archive refuses to start until it is rebuilt (`hearth-replay rebuild archive`).
  */
 export function unexpectedConsumers(group: string, shards: readonly OwnerShard[], checkpointed: readonly string[]): string[] {
-  const expected = new Set(shards.map((s) => s.consumerName(group)));
+  const expected = new Set(shards.map((s) => s.checkpointName(group)));
   const family = new RegExp(`^${group.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.\\d+-of-\\d+)?$`);
   return checkpointed.filter((name) => family.test(name) && !expected.has(name));
 }
@@ -50,7 +50,7 @@ export function unexpectedConsumers(group: string, shards: readonly OwnerShard[]
 export function isWholeShardSet(group: string, consumers: readonly string[]): boolean {
   const count = consumers.length;
   const names = new Set(consumers);
-  return count > 0 && names.size === count && OwnerShard.all(count).every((shard) => names.has(shard.consumerName(group)));
+  return count > 0 && names.size === count && OwnerShard.all(count).every((shard) => names.has(shard.checkpointName(group)));
 }
 
 /** FNV-1a (32 bit) of the JID's UTF-16 code units: stable across releases, cheap per copy. */

@@ -18,8 +18,8 @@ test('given the same owner, its shard never changes (positions depend on which c
 });
 
 test('given one shard, the consumer keeps the group name; several shards name their count', () => {
-  assert.equal(OwnerShard.whole.consumerName('archive'), 'archive');
-  assert.deepEqual(OwnerShard.all(2).map((s) => s.consumerName('archive')), ['archive.0-of-2', 'archive.1-of-2']);
+  assert.equal(OwnerShard.whole.checkpointName('archive'), 'archive');
+  assert.deepEqual(OwnerShard.all(2).map((s) => s.checkpointName('archive')), ['archive.0-of-2', 'archive.1-of-2']);
   assert.throws(() => new OwnerShard(2, 2), RangeError);
 });
 
