@@ -81,6 +81,8 @@ interface Lane {
   name: string;
   queue: QueuedBatch[];
   applying: Promise<void> | null;
+  /** Resolved when the lane next takes batches from its queue (or stops applying). */
+  whenTaken: { promise: Promise<void>; resolve: () => void } | null;
   lastStart: number;
   /** Next offset committed by this lane, per topic:partition (for the group offset hint). */
   committed: Map<string, bigint>;
@@ -111,7 +113,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
   const lanes: Lane[] = (options.lanes ?? [name]).map((laneName, index) => ({
-    index, name: laneName, queue: [], applying: null, lastStart: 0, committed: new Map(),
+    index, name: laneName, queue: [], applying: null, whenTaken: null, lastStart: 0, committed: new Map(),
   }));
   const consumer: Consumer = kafka.consumer({
     groupId: name,
@@ -217,7 +219,8 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       resolveOffset(fresh[fresh.length - 1]!.offset);
       // Fetching runs ahead of the database by the batches waiting here, no further: a consumer
       // fetching freely while transactions run made every event of push and read-state slower.
-      for (const lane of lanes) if (lane.queue.length > 1) await lane.applying;
+      // It goes on as soon as the lane's next transaction takes them, not when that one ends.
+      for (const lane of lanes) while (lane.queue.length > 1 && lane.applying) await untilTaken(lane);
       await heartbeat();
     },
   });
@@ -233,6 +236,20 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
     }
     return { decoded, rejected };
+  }
+
+  function untilTaken(lane: Lane): Promise<void> {
+    if (!lane.whenTaken) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      lane.whenTaken = { promise, resolve };
+    }
+    return lane.whenTaken.promise;
+  }
+
+  function tellTaken(lane: Lane): void {
+    lane.whenTaken?.resolve();
+    lane.whenTaken = null;
   }
 
   function queueFor(lane: Lane, queued: QueuedBatch): void {
@@ -255,6 +272,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         let count = 0;
         for (let bytes = 0; count < lane.queue.length && (count === 0 || bytes + lane.queue[count]!.bytes <= maxBatchBytes); count++) bytes += lane.queue[count]!.bytes;
         const taken = lane.queue.splice(0, count);
+        tellTaken(lane);
         try {
           for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(lane, q.batch, message, reason);
           await applyTogether(lane, taken);
@@ -280,6 +298,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
     } finally {
       lane.applying = null;
+      tellTaken(lane);
     }
   }
 
