@@ -52,10 +52,10 @@ export class ArchiveWriter {
   private async insertMessages(sql: RawSql, rows: readonly ArchiveRow[]): Promise<readonly ArchiveRow[]> {
     if (rows.length === 0) return rows;
     const sorted = [...rows].sort(byOwnerAndPosition);
-    const insert = (tail: string) => sql.$queryRawUnsafe<{ owner: string; seq: bigint }[]>(
+    const insert = (conflictHandling: string) => sql.$queryRawUnsafe<{ owner: string; seq: bigint }[]>(
       `INSERT INTO archive_messages (owner, seq, stanza_id, peer, peer_jid, outgoing, accepted_at, conversation_id, stanza)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[], $9::text[])
-       ${tail}`,
+       ${conflictHandling}`,
       sorted.map((r) => r.owner), sorted.map((r) => r.seq.toString()), sorted.map((r) => r.stanzaId),
       sorted.map((r) => r.peer), sorted.map((r) => r.peerJid), sorted.map((r) => r.outgoing),
       sorted.map((r) => r.acceptedAtIso), sorted.map((r) => r.conversationId), sorted.map((r) => r.stanza),
@@ -239,7 +239,7 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return counts;
 }
 
-const byOwnerAndPosition = (a: ArchiveRow, b: ArchiveRow) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : Number(a.seq - b.seq));
+const byOwnerAndPosition = (a: ArchiveRow, b: ArchiveRow) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.seq < b.seq ? -1 : 1);
 
 /** A group's first and last rows by position, earliest and latest by acceptedAt, and size. */
 interface Aggregate { first: ArchiveRow; last: ArchiveRow; earliest: ArchiveRow; latest: ArchiveRow; count: number }
