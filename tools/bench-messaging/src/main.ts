@@ -90,6 +90,12 @@ class BenchClient {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Waits until the archive holds `copies` messages (each chat message is archived for both sides); the seconds waited, or null after `limitMs`. */
+/** Waits until `sent` messages were received or refused, or `limitMs` passed. */
+async function arrivals(sent: number, limitMs: number): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (received + errors < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 async function archiveCatchUp(archiveDb: Client, copies: number, limitMs: number): Promise<number | null> {
   const started = performance.now();
   for (;;) {
@@ -157,8 +163,7 @@ async function main(): Promise<void> {
       });
       const sendSeconds = (performance.now() - started) / 1000;
       // Drain: wait until everything arrived or 10 s passed.
-      const drainDeadline = performance.now() + 10_000;
-      while (received + errors < sent && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
+      await arrivals(sent, 10_000);
       const totalSeconds = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
       const cpu = cpuReport(cpuByPart(cpuBefore, snapshotCpu(), partOf), received, totalSeconds);
@@ -173,7 +178,7 @@ async function main(): Promise<void> {
       const late = sent - received - errors;
       if (late > 0) {
         const lateStarted = performance.now();
-        while (received + errors < sent && performance.now() - lateStarted < 120_000) await new Promise((r) => setTimeout(r, 50));
+        await arrivals(sent, 120_000);
         const missing = sent - received - errors;
         figures.push(missing === 0
           ? `  ${late} more were still on their way after the 10 s drain: all arrived ${((performance.now() - lateStarted) / 1000).toFixed(1)} s later (not in the figures above)`

@@ -27,8 +27,8 @@ export class RosterService {
 
   /** The roster its owner sees (the listed items) and its version (RFC 6121 §2.6). */
   async roster(owner: Jid | string): Promise<{ items: RosterEntry[]; version: string }> {
-    const items = (await this.store.entries(owner.toString())).filter((e) => e.listed);
-    return { items, version: rosterVersion(items) };
+    const entries = await this.store.entries(owner.toString());
+    return { items: entries.filter((e) => e.listed), version: rosterVersion(entries) };
   }
 
   async entry(owner: Jid, contact: Jid): Promise<RosterEntry> {
@@ -136,7 +136,6 @@ export class RosterService {
       if (session.presence) this.deliverToAvailable(to, session.presence.withAttrs({ from: session.jid.toString(), to: to.toString() }));
     }
   }
-
 }
 
 /** `<item/>` as a roster result or push shows it (RFC 6121 §2.1.2). */

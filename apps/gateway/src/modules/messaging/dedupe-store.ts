@@ -89,6 +89,13 @@ export interface SqlPool {
 
 interface KeyRow { sender: string; client_id: string; stanza_id: string; accepted_at: Date; confirmed: boolean }
 
+/** Marks the keys given as arrays of senders and client ids (the parameters named) confirmed. */
+function confirmKeys(senders: string, clientIds: string): string {
+  return `UPDATE message_dedupe m SET confirmed = true
+          FROM unnest(${senders}::text[], ${clientIds}::text[]) AS k(sender, client_id)
+          WHERE m.sender = k.sender AND m.client_id = k.client_id AND NOT m.confirmed`;
+}
+
 /**
  * Records the claims whose key is new and confirms `confirms` in one statement (the UPDATE runs
  * although nothing reads it: PostgreSQL runs every data-modifying WITH). A key given twice in
@@ -96,10 +103,7 @@ interface KeyRow { sender: string; client_id: string; stanza_id: string; accepte
  */
 const CLAIM = {
   name: 'hearth-dedupe-claim',
-  text: `WITH confirmed AS (
-           UPDATE message_dedupe m SET confirmed = true
-           FROM unnest($5::text[], $6::text[]) AS k(sender, client_id)
-           WHERE m.sender = k.sender AND m.client_id = k.client_id AND NOT m.confirmed)
+  text: `WITH confirmed AS (${confirmKeys('$5', '$6')})
          INSERT INTO message_dedupe (sender, client_id, stanza_id, accepted_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
          ON CONFLICT DO NOTHING RETURNING sender, client_id, stanza_id`,
@@ -109,12 +113,7 @@ const READ = {
   text: `SELECT m.sender, m.client_id, m.stanza_id, m.accepted_at, m.confirmed
          FROM message_dedupe m JOIN unnest($1::text[], $2::text[]) AS k(sender, client_id) USING (sender, client_id)`,
 };
-const CONFIRM = {
-  name: 'hearth-dedupe-confirm',
-  text: `UPDATE message_dedupe m SET confirmed = true
-         FROM unnest($1::text[], $2::text[]) AS k(sender, client_id)
-         WHERE m.sender = k.sender AND m.client_id = k.client_id AND NOT m.confirmed`,
-};
+const CONFIRM = { name: 'hearth-dedupe-confirm', text: confirmKeys('$1', '$2') };
 /** Bounded batches on the accepted_at index: no long lock, no huge transaction. */
 const PRUNE = {
   name: 'hearth-dedupe-prune',
@@ -142,10 +141,9 @@ export class PostgresDedupeStore implements MessageDedupeStore {
       values: [claims.map((c) => c.sender), claims.map((c) => c.clientId), claims.map((c) => c.stanzaId), claims.map((c) => c.acceptedAt.toISOString()),
         confirms.map((k) => k.sender), confirms.map((k) => k.clientId)],
     });
-    const claimed = new Set(inserted.map((row) => `${keyOf({ sender: row.sender, clientId: row.client_id })}
-${row.stanza_id}`));
-    const isNew = claims.map((c) => claimed.has(`${keyOf(c)}
-${c.stanzaId}`));
+    // The stanza id that went in for each new key: a claim is new if it was its own.
+    const claimedBy = new Map(inserted.map((row) => [keyOf({ sender: row.sender, clientId: row.client_id }), row.stanza_id]));
+    const isNew = claims.map((c) => claimedBy.get(keyOf(c)) === c.stanzaId);
     const existing = await this.read(claims.filter((_, index) => !isNew[index]));
     return claims.map((claim, index) => {
       if (isNew[index]) return { kind: 'new' };
