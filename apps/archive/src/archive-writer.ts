@@ -132,12 +132,19 @@ export class ArchiveWriter {
   }
 
   private async loadState(sql: RawSql, owners: string[], chats: (readonly [string, string])[]): Promise<IngestState> {
-    await sql.$executeRawUnsafe('INSERT INTO archive_owners (owner) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', owners);
     // Locked in a fixed order: concurrent batches touching the same owners serialise, so positions
     // are handed out in commit order (a reader never sees position n+1 before n).
-    const ownerRows = await sql.$queryRawUnsafe<{ owner: string; last_seq: bigint; deleted_before: Date | null }[]>(
-      'SELECT owner, last_seq, deleted_before FROM archive_owners WHERE owner = ANY($1::text[]) ORDER BY owner FOR UPDATE', owners,
+    const lockOwners = (list: string[]) => sql.$queryRawUnsafe<{ owner: string; last_seq: bigint; deleted_before: Date | null }[]>(
+      'SELECT owner, last_seq, deleted_before FROM archive_owners WHERE owner = ANY($1::text[]) ORDER BY owner FOR UPDATE', list,
     );
+    const ownerRows = await lockOwners(owners);
+    if (ownerRows.length < owners.length) {
+      // First messages of some owners: only then the insert (ON CONFLICT costs every row it checks).
+      const known = new Set(ownerRows.map((r) => r.owner));
+      const added = owners.filter((o) => !known.has(o));
+      await sql.$executeRawUnsafe('INSERT INTO archive_owners (owner) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', added);
+      ownerRows.push(...await lockOwners(added));
+    }
     const retention = await sql.$queryRawUnsafe<{ before: Date }[]>('SELECT before FROM archive_retention WHERE id = 1');
     const prefRows = await sql.$queryRawUnsafe<{ owner: string; effective_at: Date; mode: ArchiveMode; always: string[]; never: string[] }[]>(
       'SELECT owner, effective_at, mode, always, never FROM archive_preferences WHERE owner = ANY($1::text[]) ORDER BY owner, effective_at, event_id', owners,
