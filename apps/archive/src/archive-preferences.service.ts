@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ArchivePreferencesChanged, createEvent } from '@hearth/contracts';
+import { ArchivePreferencesChanged, createEvent, topics } from '@hearth/contracts';
 import { ArchiveDatabase } from './archive-database';
 import { ArchiveLog } from './archive-log';
+import { ArchiveProjection } from './archive.projection';
 import { ArchiveError } from './domain/archive-error';
 import type { ArchiveMode } from './domain/archiving-policy';
 import { authorizeOwner } from './domain/query-filter';
@@ -15,10 +16,12 @@ const SERVER_DEFAULT: PreferencesView = { default: 'always', always: [], never: 
 /** XEP-0313 §6 archiving preferences: changed through ArchivePreferencesChanged, read from the projection. */
 @Injectable()
 export class ArchivePreferencesService {
-  constructor(private readonly database: ArchiveDatabase, private readonly log: ArchiveLog) {}
+  constructor(private readonly database: ArchiveDatabase, private readonly log: ArchiveLog, private readonly projection: ArchiveProjection) {}
 
+  /** The preferences in force, including a change made just before (read after the log, see ArchiveProjection.caughtUpFor). */
   async get(requester: string, owner: string): Promise<PreferencesView> {
     authorizeOwner(requester, owner);
+    await this.projection.caughtUpFor(owner, [topics.archive]);
     const rows = await this.database.sql.$queryRawUnsafe<{ mode: ArchiveMode; always: string[]; never: string[] }[]>(
       'SELECT mode, always, never FROM archive_preferences WHERE owner = $1 ORDER BY effective_at DESC, event_id DESC LIMIT 1', owner,
     );

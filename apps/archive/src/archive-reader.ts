@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { topics } from '@hearth/contracts';
 import { ArchiveDatabase } from './archive-database';
+import { ArchiveProjection } from './archive.projection';
 import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
 import { ArchiveError } from './domain/archive-error';
 import { authorizeOwner, parseFilter, parseTime, type ArchiveFilter, type ArchiveQueryInput } from './domain/query-filter';
@@ -35,6 +37,7 @@ interface MessageRow { seq: bigint; stanza_id: string; stanza: string; accepted_
 export class ArchiveReader {
   constructor(
     private readonly database: ArchiveDatabase,
+    private readonly projection: ArchiveProjection,
     @Inject(ARCHIVE_CONFIG) private readonly config: ArchiveConfig,
   ) {}
 
@@ -46,6 +49,7 @@ export class ArchiveReader {
   async query(input: ArchiveQueryInput, rsm: RsmRequest | undefined, flipPage = false): Promise<ArchivePage> {
     const filter = parseFilter(input);
     const plan = planPage(rsm, this.config.HEARTH_ARCHIVE_MAX_PAGE);
+    await this.projection.caughtUpFor(filter.owner, [topics.messages]);
     // XEP-0313 §4.1.3: an unknown id in `ids` is item-not-found too.
     const seqs = await this.positionsOf(filter.owner, [filter.afterId, filter.beforeId, plan.cursor, ...(filter.ids ?? [])]);
     const conversation = filter.conversationId ? await this.conversation(filter.owner, filter.conversationId) : undefined;
@@ -98,6 +102,7 @@ export class ArchiveReader {
   async chats(requester: string, owner: string, max: number | undefined, before: string | undefined): Promise<{ chats: ChatSummary[]; complete: boolean }> {
     authorizeOwner(requester, owner);
     const limit = this.limit(max);
+    await this.projection.caughtUpFor(owner, [topics.messages]);
     const beforeSeq = before ? (await this.positionsOf(owner, [before])).get(before) : undefined;
     const rows = await this.database.sql.$queryRawUnsafe<{ peer: string; last_stanza_id: string; stanza: string; last_accepted_at: Date; message_count: bigint }[]>(
       // Chats are indexed by block of positions (see the hot_aggregates migration): the index
@@ -129,6 +134,7 @@ export class ArchiveReader {
     authorizeOwner(request.requester, request.owner);
     const limit = this.limit(request.max);
     const since = request.since ? parseTime('since', request.since) : undefined;
+    await this.projection.caughtUpFor(request.owner, [topics.messages]);
     const sinceSeq = request.sinceId ? (await this.positionsOf(request.owner, [request.sinceId])).get(request.sinceId) : undefined;
     const afterSeq = request.after ? (await this.conversation(request.owner, request.after)).first_seq : undefined;
     const rows = await this.database.sql.$queryRawUnsafe<{

@@ -3,12 +3,13 @@ import { Counter } from 'prom-client';
 import {
   AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
 } from '@hearth/contracts';
-import { createKafka, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
+import { createKafka, FreshReads, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
 import { ArchiveDatabase, rawSql } from './archive-database';
 import { ArchiveWriter, type RawSql } from './archive-writer';
 import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
+import { ArchiveError } from './domain/archive-error';
 import { isWholeShardSet, OwnerShard, unexpectedConsumers } from './domain/owner-shards';
 
 const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_total', help: 'Archive entries written (two per message: sender and recipient).' });
@@ -26,6 +27,9 @@ const archivedTotal = new Counter({ name: 'hearth_archive_messages_archived_tota
 @Injectable()
 export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestroy {
   private running: RunningProjection | null = null;
+  private fresh: FreshReads | null = null;
+  private shards: OwnerShard[] = [];
+  private stopAdmin: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly database: ArchiveDatabase,
@@ -38,7 +42,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     this.readiness.register('database', () => this.database.isReachable());
     this.readiness.register('consumer', () => this.running?.isJoined() ?? false);
     const group = this.config.HEARTH_ARCHIVE_CONSUMER_GROUP;
-    const shards = OwnerShard.all(this.config.HEARTH_ARCHIVE_SHARDS);
+    const shards = (this.shards = OwnerShard.all(this.config.HEARTH_ARCHIVE_SHARDS));
     const names = shards.map((s) => s.checkpointName(group));
     const stale = unexpectedConsumers(group, shards, await this.database.checkpointedConsumers());
     if (stale.length > 0) {
@@ -62,9 +66,31 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
       lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
       apply: (events, tx, lane) => this.apply(writers[lane]!, events, rawSql(tx)),
+      afterCommit: () => this.fresh?.committed(),
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    this.stopAdmin = () => admin.disconnect();
+    const running = this.running;
+    this.fresh = new FreshReads({
+      admin, checkpoints: this.database.projectionDatabase().read, timeoutMs: this.config.HEARTH_ARCHIVE_READ_WAIT_MS, hurry: () => running.hurry(),
     });
     // hearth-replay and the benchmarks wait for these consumers' checkpoints.
     this.logger.info({ consumers: names }, 'archive projection consuming');
+  }
+
+  /**
+   * Waits until the owner's shard has applied every event of `topics` appended before the call,
+   * so what the owner reads next reflects the log as of the request (see FreshReads): a message
+   * accepted just before a client's sync is in that sync. A shard that does not get there within
+   * HEARTH_ARCHIVE_READ_WAIT_MS (far behind, or not running) makes the read a `wait` error
+   * rather than a page with a hole the client would never fill.
+   */
+  async caughtUpFor(owner: string, topics: readonly string[]): Promise<void> {
+    const consumed = topics.filter((topic) => this.config.HEARTH_ARCHIVE_TOPICS.includes(topic));
+    const shard = this.shards.find((s) => s.owns(owner));
+    if (this.fresh && shard && await this.fresh.caughtUp(shard.checkpointName(this.config.HEARTH_ARCHIVE_CONSUMER_GROUP), consumed)) return;
+    throw new ArchiveError('resource-constraint', 'the archive is catching up with the log; try again shortly');
   }
 
   private async apply(writer: ArchiveWriter, events: ConsumedEvent[], tx: RawSql): Promise<void> {
@@ -99,5 +125,6 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
 
   async onModuleDestroy(): Promise<void> {
     await this.running?.stop();
+    await this.stopAdmin?.();
   }
 }

@@ -43,6 +43,12 @@ export const archiveConfigSchema = z.object({
    * chat), so under steady traffic this much archive lag saves most of the archive's CPU.
    */
   HEARTH_ARCHIVE_BATCH_LINGER_MS: env.int(100, 0),
+  /**
+   * How long a read (MAM query, chats, conversations, preferences) waits for the projection to
+   * apply what was appended before it was asked; past that the reader gets a `wait` error
+   * (resource-constraint, HTTP 503). Below the gateway's 5 s deadline for archive calls.
+   */
+  HEARTH_ARCHIVE_READ_WAIT_MS: env.int(3_000, 1),
   /** Connections to the archive database (node-postgres pool: projection and queries). */
   HEARTH_ARCHIVE_DATABASE_POOL_SIZE: env.int(10, 2),
   /** Server maximum RSM page size (XEP-0059 `max` above it is lowered to it). */

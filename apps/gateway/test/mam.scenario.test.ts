@@ -27,6 +27,14 @@ const bob = 'bob@localhost';
 const carol = 'carol@localhost';
 const erin = 'erin@localhost';
 const gina = 'gina@localhost';
+const frank = 'frank@localhost';
+const STANZA_ID = 'urn:xmpp:sid:0';
+/**
+ * The archive lingers this long between its transactions here (its default is 100 ms): long
+ * enough that a client syncing right after a message was accepted asks before the archive has
+ * consumed it, so the test sees whether the archive answers as of the log.
+ */
+const ARCHIVE_LINGER_MS = 1_000;
 const OFFLINE_MESSAGES = 250;
 const PAGE = 50;
 
@@ -49,7 +57,10 @@ describe('bob syncs his archive on every device, by id (XEP-0313, XEP-0059)', { 
 
   before(async () => {
     // Each sender sends its half of the offline messages at once: allow that burst.
-    stack = await startStack({ services: ['archive'], users: [alice, bob, carol, erin, gina], gatewayEnv: { HEARTH_GATEWAY_MESSAGE_BURST: '1000' } });
+    stack = await startStack({
+      services: ['archive'], users: [alice, bob, carol, erin, gina, frank], gatewayEnv: { HEARTH_GATEWAY_MESSAGE_BURST: '1000' },
+      serviceEnv: { archive: { HEARTH_ARCHIVE_BATCH_LINGER_MS: String(ARCHIVE_LINGER_MS) } },
+    });
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.stop()));
@@ -115,7 +126,7 @@ describe('bob syncs his archive on every device, by id (XEP-0313, XEP-0059)', { 
       const result = stanza.getChild('result', MAM)!;
       const forwarded = result.getChild('forwarded', FORWARD)!;
       const original = forwarded.getChild('message', 'jabber:client')!;
-      assert.equal(original.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id, result.attrs.id, 'the result id is the stanza id');
+      assert.equal(original.getChild('stanza-id', STANZA_ID)?.attrs.id, result.attrs.id, 'the result id is the stanza id');
       return { id: result.attrs.id!, stamp: forwarded.getChild('delay', DELAY)!.attrs.stamp!, from: original.attrs.from!.split('/')[0]!, body: original.getChildText('body')! };
     });
     const fin = reply.getChild('fin', MAM)!;
@@ -296,6 +307,30 @@ describe('bob syncs his archive on every device, by id (XEP-0313, XEP-0059)', { 
     const byTime = await mam(phone, { fields: { start: byId.results[0]!.stamp } });
     assert.ok(!byTime.results.some((r) => r.body === 'carol after the sync'), 'a sync by time loses the message from the slow gateway');
     archive.push(...byId.results);
+  });
+
+  test("frank's phone comes online just after alice wrote to him: its first sync has her message though the archive had not consumed it yet, so no later sync skips it", async () => {
+    const [aliceDesk, frankLaptop] = await Promise.all([connect(alice, 'desk'), connect(frank, 'laptop')]);
+    const delivered = (client: TestXmppClient, body: string) => client.waitFor((s) => s.is('message') && s.getChildText('body') === body, `"${body}" on ${client.jid}`);
+    await send(aliceDesk, frank, ['while the phone was off']);
+    // Delivered live to his laptop: the message is in the log; the archive is still lingering.
+    await delivered(frankLaptop, 'while the phone was off');
+    const frankPhone = await connect(frank, 'phone');
+    const first = await mam(frankPhone);
+    assert.deepEqual(first.results.map((r) => r.body), ['while the phone was off'], 'the sync answers as of the log, not as of the archive');
+    assert.equal(first.fin.complete, true);
+
+    // The phone gets the next message live and keeps its stanza id: the id its next sync starts after.
+    await send(aliceDesk, frank, ['live on the phone']);
+    const live = await delivered(frankPhone, 'live on the phone');
+    const liveId = live.getChild('stanza-id', STANZA_ID)?.attrs.id;
+    assert.ok(liveId, 'the live message carries its stanza id');
+    const next = await mam(frankPhone, { rsm: { after: liveId } });
+    assert.deepEqual(next.results, []);
+    assert.equal(next.fin.complete, true);
+    const everything = await mam(frankPhone);
+    assert.deepEqual(everything.results.map((r) => r.body), ['while the phone was off', 'live on the phone']);
+    assert.equal(everything.results[1]!.id, liveId, 'the live id is the archive id');
   });
 
   test('disco#info on the account advertises MAM; the query form lists its fields; metadata and preferences', async () => {

@@ -7,4 +7,5 @@ export {
 export { isTransient } from './errors';
 export { AppliedEvents } from './applied-events';
 export { topicEndOffsets } from './topic-offsets';
+export { FreshReads, type FreshReadsOptions } from './fresh-reads';
 export { CheckpointPositions, type CheckpointReader } from './checkpoint-positions';

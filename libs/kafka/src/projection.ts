@@ -56,6 +56,11 @@ export interface RetryPolicy {
 export interface RunningProjection {
   /** True once the consumer has joined its group and has partitions assigned (readiness). */
   isJoined(): boolean;
+  /**
+   * Starts each lane's next transaction without its linger: someone waits for what is queued
+   * (a read that must reflect the log, see FreshReads).
+   */
+  hurry(): void;
   /** Stops fetching, finishes the batch in hand, commits, leaves the group. */
   stop(): Promise<void>;
 }
@@ -84,6 +89,8 @@ interface Lane {
   /** Resolved when the lane next takes batches from its queue (or stops applying). */
   whenTaken: { promise: Promise<void>; resolve: () => void } | null;
   lastStart: number;
+  /** Ends the lane's linger before its next transaction, while it lingers. */
+  endLinger: (() => void) | null;
   /** Next offset committed by this lane, per topic:partition (for the group offset hint). */
   committed: Map<string, bigint>;
 }
@@ -113,7 +120,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
   const lanes: Lane[] = (options.lanes ?? [name]).map((laneName, index) => ({
-    index, name: laneName, queue: [], applying: null, whenTaken: null, lastStart: 0, committed: new Map(),
+    index, name: laneName, queue: [], applying: null, whenTaken: null, lastStart: 0, endLinger: null, committed: new Map(),
   }));
   const consumer: Consumer = kafka.consumer({
     groupId: name,
@@ -247,6 +254,17 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     return lane.whenTaken.promise;
   }
 
+  function linger(lane: Lane, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => lane.endLinger?.(), ms);
+      lane.endLinger = () => {
+        clearTimeout(timer);
+        lane.endLinger = null;
+        resolve();
+      };
+    });
+  }
+
   function tellTaken(lane: Lane): void {
     lane.whenTaken?.resolve();
     lane.whenTaken = null;
@@ -267,7 +285,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     try {
       while (lane.queue.length > 0) {
         const wait = lane.lastStart + (options.lingerMs ?? 0) - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0) await linger(lane, wait);
         lane.lastStart = Date.now();
         let count = 0;
         for (let bytes = 0; count < lane.queue.length && (count === 0 || bytes + lane.queue[count]!.bytes <= maxBatchBytes); count++) bytes += lane.queue[count]!.bytes;
@@ -403,6 +421,9 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
 
   return {
     isJoined: () => joined,
+    hurry: () => {
+      for (const lane of lanes) lane.endLinger?.();
+    },
     async stop() {
       await consumer.disconnect();
       await allApplied();

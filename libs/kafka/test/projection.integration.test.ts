@@ -6,7 +6,7 @@ import { Pool } from 'pg';
 import { AccountCreated, ContractViolation, createEvent, isEvent, topics } from '@hearth/contracts';
 import { createLogger } from '@hearth/runtime';
 import { startBroker, startPostgres, type RunningBroker, type TestPostgres } from '@hearth/testing';
-import { CheckpointPositions, createEventProducer, createKafka, pgProjectionDatabase, runProjection, type EventProducer } from '../src';
+import { CheckpointPositions, createEventProducer, createKafka, FreshReads, pgProjectionDatabase, runProjection, type EventProducer } from '../src';
 
 const logger = createLogger('projection-test', 'silent');
 let broker: RunningBroker;
@@ -287,6 +287,43 @@ test('events gathered into one transaction with one that cannot be applied: that
     assert.deepEqual(rows, { n: ids.size - 1, d: ids.size - 1, poisoned: false });
   } finally {
     await projection.stop();
+    await pool.end();
+  }
+});
+
+test('a fresh read waits until the projection has applied what was appended before it was asked, and says so; one that cannot get there gives up at its timeout', async () => {
+  const pool = new Pool({ connectionString: await postgres.freshDatabase('fresh_reads') });
+  await pool.query(CHECKPOINT_TABLE);
+  await pool.query('CREATE TABLE accounts (account text PRIMARY KEY)');
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'fresh-reads-test', logger });
+  const database = pgProjectionDatabase(pool);
+  const admin = kafka.admin();
+  await admin.connect();
+  // The projection lingers a second between transactions, as a busy archive may.
+  let fresh: FreshReads | null = null;
+  const projection = await runProjection({
+    kafka, name: 'fresh-view', topics: [topics.accounts], database, logger, sessionTimeoutMs: 6_000, lingerMs: 1_000,
+    async apply(events, tx) {
+      for (const { event } of events) if (isEvent(event, AccountCreated)) await tx.query('INSERT INTO accounts VALUES ($1) ON CONFLICT DO NOTHING', [event.payload.account]);
+    },
+    afterCommit: () => fresh?.committed(),
+  });
+  fresh = new FreshReads({ admin, checkpoints: database.read, timeoutMs: 10_000, hurry: () => projection.hurry() });
+  try {
+    for (let round = 1; round <= 3; round++) {
+      await producer.publish(accountCreated(round, 'fresh'));
+      assert.equal(await fresh.caughtUp('fresh-view', [topics.accounts]), true, `round ${round}: caught up`);
+      const { rows } = await pool.query('SELECT 1 FROM accounts WHERE account = $1', [`fresh${round}@localhost`]);
+      assert.equal(rows.length, 1, `round ${round}: what was appended before the read is there when it answers`);
+    }
+    const nobody = new FreshReads({ admin, checkpoints: database.read, timeoutMs: 300 });
+    const started = Date.now();
+    assert.equal(await nobody.caughtUp('no-such-projection', [topics.accounts]), false);
+    assert.ok(Date.now() - started >= 300, 'it waited for its timeout');
+    assert.equal(await nobody.caughtUp('no-such-projection', ['hearth.topic-nobody-wrote']), true, 'nothing appended: nothing to wait for');
+  } finally {
+    await projection.stop();
+    await admin.disconnect();
     await pool.end();
   }
 });

@@ -11,7 +11,10 @@ import { toProblem } from './error-mapping';
 class ArchiveHttpFilter implements ExceptionFilter<ArchiveError> {
   catch(error: ArchiveError, host: ArgumentsHost): void {
     const { status, body } = toProblem(error.condition, error.message);
-    host.switchToHttp().getResponse<Response>().status(status).type('application/problem+json').send(JSON.stringify(body));
+    const response = host.switchToHttp().getResponse<Response>();
+    // RFC 9110 §10.2.3: a wait condition (the archive catching up with the log) says when to come back.
+    if (error.condition === 'resource-constraint') response.setHeader('retry-after', '1');
+    response.status(status).type('application/problem+json').send(JSON.stringify(body));
   }
 }
 

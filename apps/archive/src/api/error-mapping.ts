@@ -9,6 +9,7 @@ const BY_CONDITION: Record<ArchiveCondition, { grpc: GrpcStatus; http: HttpStatu
   'bad-request': { grpc: GrpcStatus.INVALID_ARGUMENT, http: HttpStatus.BAD_REQUEST },
   forbidden: { grpc: GrpcStatus.PERMISSION_DENIED, http: HttpStatus.FORBIDDEN },
   'not-authorized': { grpc: GrpcStatus.UNAUTHENTICATED, http: HttpStatus.UNAUTHORIZED },
+  'resource-constraint': { grpc: GrpcStatus.UNAVAILABLE, http: HttpStatus.SERVICE_UNAVAILABLE },
 };
 
 /** Trailing metadata key carrying the XMPP condition, for the gateway's stanza error (same key as read-state). */
