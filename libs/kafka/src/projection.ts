@@ -39,9 +39,10 @@ export interface ProjectionOptions<Tx> {
   /** Upper bound of one fetched batch per partition, and of one transaction (default 1 MiB). */
   maxBatchBytes?: number;
   /**
-   * Lets events gather for up to this long (default 0): a fetch waits that long for a full batch
-   * unless one is there, and transactions start at most that often. A projection that pays per
-   * fetch and per transaction trades this much lag for fewer, larger ones under steady traffic.
+   * Lets events gather for up to this long (default 0): transactions start at most that often,
+   * and take what was fetched meanwhile, up to maxBatchBytes. A projection that pays per
+   * transaction (and per row it rewrites, as the archive's chats) trades this much lag for fewer,
+   * larger transactions under steady traffic. `hurry` cuts it short for a reader that waits.
    */
   lingerMs?: number;
 }
@@ -66,8 +67,12 @@ export interface RunningProjection {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
-/** With a linger, a fetch returns at once when this much is there (see lingerMs). */
+/**
+ * With a linger, a fetch returns when this much is there, or after FETCH_WAIT_MS: fewer fetch round
+ * trips, while a reader that hurries the projection waits for at most one such fetch.
+ */
 const FULL_FETCH_BYTES = 1024 * 1024;
+const FETCH_WAIT_MS = 100;
 
 /** A fetched batch (the part a lane has not applied yet), decoded, waiting for its transaction. */
 interface QueuedBatch {
@@ -128,7 +133,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
     allowAutoTopicCreation: true,
     maxBytesPerPartition: maxBatchBytes,
-    ...(options.lingerMs ? { minBytes: Math.min(maxBatchBytes, FULL_FETCH_BYTES), maxWaitTimeInMs: options.lingerMs } : {}),
+    ...(options.lingerMs ? { minBytes: Math.min(maxBatchBytes, FULL_FETCH_BYTES), maxWaitTimeInMs: Math.min(options.lingerMs, FETCH_WAIT_MS) } : {}),
   });
   const deadLetters: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await Promise.all([consumer.connect(), deadLetters.connect()]);
@@ -224,10 +229,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         undeadLettered = undeadLettered.filter((r) => !unapplied(r.message));
       }
       resolveOffset(fresh[fresh.length - 1]!.offset);
-      // Fetching runs ahead of the database by the batches waiting here, no further: a consumer
-      // fetching freely while transactions run made every event of push and read-state slower.
-      // It goes on as soon as the lane's next transaction takes them, not when that one ends.
-      for (const lane of lanes) while (lane.queue.length > 1 && lane.applying) await untilTaken(lane);
+      // Fetching runs ahead of the database by what waits here, no further: a consumer fetching
+      // freely while transactions run made every event of push and read-state slower. Without a
+      // linger that is one batch; a lingering lane gathers up to one transaction's worth. Fetching
+      // goes on as soon as the lane's next transaction takes them, not when that one ends.
+      for (const lane of lanes) while (lane.applying && isFull(lane)) await untilTaken(lane);
       await heartbeat();
     },
   });
@@ -243,6 +249,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
       }
     }
     return { decoded, rejected };
+  }
+
+  function isFull(lane: Lane): boolean {
+    if (lane.queue.length <= 1) return false;
+    return !options.lingerMs || lane.queue.reduce((bytes, q) => bytes + q.bytes, 0) >= maxBatchBytes;
   }
 
   function untilTaken(lane: Lane): Promise<void> {
