@@ -71,10 +71,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     const admin = kafka.admin();
     await admin.connect();
     this.stopAdmin = () => admin.disconnect();
-    const running = this.running;
-    this.fresh = new FreshReads({
-      admin, checkpoints: this.database.projectionDatabase().read, timeoutMs: this.config.HEARTH_ARCHIVE_READ_WAIT_MS, hurry: () => running.hurry(),
-    });
+    this.fresh = new FreshReads({ admin, checkpoints: this.database.projectionDatabase().read, timeoutMs: this.config.HEARTH_ARCHIVE_READ_WAIT_MS });
     // hearth-replay and the benchmarks wait for these consumers' checkpoints.
     this.logger.info({ consumers: names }, 'archive projection consuming');
   }
@@ -89,7 +86,9 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
   async caughtUpFor(owner: string, topics: readonly string[]): Promise<void> {
     const consumed = topics.filter((topic) => this.config.HEARTH_ARCHIVE_TOPICS.includes(topic));
     const shard = this.shards.find((s) => s.owns(owner));
-    if (this.fresh && shard && await this.fresh.caughtUp(shard.checkpointName(this.config.HEARTH_ARCHIVE_CONSUMER_GROUP), consumed)) return;
+    const { fresh, running } = this;
+    if (fresh && running && shard
+      && await fresh.caughtUp(shard.checkpointName(this.config.HEARTH_ARCHIVE_CONSUMER_GROUP), consumed, () => running.hurry(shard.index))) return;
     throw new ArchiveError('resource-constraint', 'the archive is catching up with the log; try again shortly');
   }
 

@@ -10,8 +10,6 @@ export interface FreshReadsOptions {
   timeoutMs: number;
   /** How often the checkpoints are read again while waiting (progress made by another replica). */
   pollMs?: number;
-  /** Asks the projection in this process not to linger before its next transaction (runProjection's `hurry`). */
-  hurry?: () => void;
 }
 
 const DEFAULT_POLL_MS = 50;
@@ -38,8 +36,10 @@ export class FreshReads {
   /**
    * Resolves true once `consumer` (a projection's checkpoint name) has applied every event
    * appended to `topics` before this call, false when that has not happened within the timeout.
+   * `hurry` is called while it waits: the projection in this process should not linger
+   * (runProjection's `hurry` for the consumer's lane).
    */
-  async caughtUp(consumer: string, topics: readonly string[]): Promise<boolean> {
+  async caughtUp(consumer: string, topics: readonly string[], hurry?: () => void): Promise<boolean> {
     const deadline = Date.now() + this.options.timeoutMs;
     // Checkpoints only move forward, so they may be read while the end offsets are on their way:
     // what they say then is at most what they will say once the end offsets are known.
@@ -48,7 +48,7 @@ export class FreshReads {
       if (ends.every(({ topic, partition, end }) => (reached.get(`${topic}:${partition}`) ?? 0n) >= end)) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      this.options.hurry?.();
+      hurry?.();
       await this.nextCommitOr(Math.min(left, this.options.pollMs ?? DEFAULT_POLL_MS));
       reached = await this.reached(consumer, topics);
     }

@@ -42,7 +42,7 @@ export interface ProjectionOptions<Tx> {
    * Lets events gather for up to this long (default 0): transactions start at most that often,
    * and take what was fetched meanwhile, up to maxBatchBytes. A projection that pays per
    * transaction (and per row it rewrites, as the archive's chats) trades this much lag for fewer,
-   * larger transactions under steady traffic. `hurry` cuts it short for a reader that waits.
+   * larger transactions under steady traffic. `hurry` shortens it for a reader that waits.
    */
   lingerMs?: number;
 }
@@ -58,10 +58,11 @@ export interface RunningProjection {
   /** True once the consumer has joined its group and has partitions assigned (readiness). */
   isJoined(): boolean;
   /**
-   * Starts each lane's next transaction without its linger: someone waits for what is queued
-   * (a read that must reflect the log, see FreshReads).
+   * Someone waits for what is queued (a read that must reflect the log, see FreshReads): the
+   * lane's next transaction starts HURRIED_LINGER_MS after its last one instead of lingerMs.
+   * Not at once: readers that keep coming would otherwise turn the linger into nothing.
    */
-  hurry(): void;
+  hurry(lane: number): void;
   /** Stops fetching, finishes the batch in hand, commits, leaves the group. */
   stop(): Promise<void>;
 }
@@ -73,6 +74,8 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayM
  */
 const FULL_FETCH_BYTES = 1024 * 1024;
 const FETCH_WAIT_MS = 100;
+/** How soon after its last transaction a hurried lane starts the next one (see `hurry`). */
+const HURRIED_LINGER_MS = 100;
 
 /** A fetched batch (the part a lane has not applied yet), decoded, waiting for its transaction. */
 interface QueuedBatch {
@@ -94,8 +97,10 @@ interface Lane {
   /** Resolved when the lane next takes batches from its queue (or stops applying). */
   whenTaken: { promise: Promise<void>; resolve: () => void } | null;
   lastStart: number;
-  /** Ends the lane's linger before its next transaction, while it lingers. */
-  endLinger: (() => void) | null;
+  /** A reader waits for this lane: its linger is HURRIED_LINGER_MS until its next transaction starts. */
+  hurried: boolean;
+  /** Times the lane's linger again (after `hurried` changed), while it lingers. */
+  relinger: (() => void) | null;
   /** Next offset committed by this lane, per topic:partition (for the group offset hint). */
   committed: Map<string, bigint>;
 }
@@ -125,7 +130,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
   const lanes: Lane[] = (options.lanes ?? [name]).map((laneName, index) => ({
-    index, name: laneName, queue: [], applying: null, whenTaken: null, lastStart: 0, endLinger: null, committed: new Map(),
+    index, name: laneName, queue: [], applying: null, whenTaken: null, lastStart: 0, hurried: false, relinger: null, committed: new Map(),
   }));
   const consumer: Consumer = kafka.consumer({
     groupId: name,
@@ -265,14 +270,25 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     return lane.whenTaken.promise;
   }
 
-  function linger(lane: Lane, ms: number): Promise<void> {
+  /** Waits until the lane may start its next transaction: lingerMs after its last one, or less when hurried. */
+  function linger(lane: Lane): Promise<void> {
+    const lingerMs = options.lingerMs ?? 0;
+    const until = () => lane.lastStart + (lane.hurried ? Math.min(lingerMs, HURRIED_LINGER_MS) : lingerMs);
+    if (until() <= Date.now()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => lane.endLinger?.(), ms);
-      lane.endLinger = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = () => {
         clearTimeout(timer);
-        lane.endLinger = null;
+        const wait = until() - Date.now();
+        if (wait > 0) {
+          timer = setTimeout(check, wait);
+          return;
+        }
+        lane.relinger = null;
         resolve();
       };
+      lane.relinger = check;
+      check();
     });
   }
 
@@ -295,9 +311,9 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     await Promise.resolve(); // never done synchronously: the caller's `applying = …` comes first
     try {
       while (lane.queue.length > 0) {
-        const wait = lane.lastStart + (options.lingerMs ?? 0) - Date.now();
-        if (wait > 0) await linger(lane, wait);
+        await linger(lane);
         lane.lastStart = Date.now();
+        lane.hurried = false;
         let count = 0;
         for (let bytes = 0; count < lane.queue.length && (count === 0 || bytes + lane.queue[count]!.bytes <= maxBatchBytes); count++) bytes += lane.queue[count]!.bytes;
         const taken = lane.queue.splice(0, count);
@@ -432,8 +448,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
 
   return {
     isJoined: () => joined,
-    hurry: () => {
-      for (const lane of lanes) lane.endLinger?.();
+    hurry: (index) => {
+      const lane = lanes[index];
+      if (!lane) return;
+      lane.hurried = true;
+      lane.relinger?.();
     },
     async stop() {
       await consumer.disconnect();

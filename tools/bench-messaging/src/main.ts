@@ -87,15 +87,56 @@ class BenchClient {
   }
 }
 
+/**
+ * A second device of user0 that syncs its archive (XEP-0313, the last page of 50) one query after
+ * another while the load runs. It sends no presence, so it is not given the live messages.
+ */
+class MamProbe {
+  private connection!: RawXmppConnection;
+  private text = '';
+  private answered: (() => void) | null = null;
+  private queries = 0;
+
+  async login(port: number, trust: SecureContext): Promise<void> {
+    this.connection = new RawXmppConnection({ port, trust });
+    await this.connection.login('user0', PASSWORD, (chunk) => {
+      this.text += chunk;
+      if (this.text.includes(`id='mam${this.queries}'`) || this.text.includes(`id="mam${this.queries}"`)) {
+        if (/type=["']error["']/.test(this.text)) console.error(`MAM query refused: ${this.text.slice(-600)}`);
+        this.text = '';
+        this.answered?.();
+      }
+    });
+  }
+
+  /** Page latencies (ms) of queries made until `running()` turns false. */
+  async run(running: () => boolean): Promise<number[]> {
+    const latencies: number[] = [];
+    while (running()) {
+      const started = performance.now();
+      await new Promise<void>((done) => {
+        this.answered = done;
+        this.connection.write(`<iq type='set' id='mam${++this.queries}'><query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><max>50</max><before/></set></query></iq>`);
+      });
+      latencies.push(performance.now() - started);
+    }
+    return latencies;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-/** Waits until the archive holds `copies` messages (each chat message is archived for both sides); the seconds waited, or null after `limitMs`. */
 /** Waits until `sent` messages were received or refused, or `limitMs` passed. */
 async function arrivals(sent: number, limitMs: number): Promise<void> {
   const deadline = performance.now() + limitMs;
   while (received + errors < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
+/** Waits until the archive holds `copies` messages (each chat message is archived for both sides); the seconds waited, or null after `limitMs`. */
 async function archiveCatchUp(archiveDb: Client, copies: number, limitMs: number): Promise<number | null> {
   const started = performance.now();
   for (;;) {
@@ -135,7 +176,9 @@ async function main(): Promise<void> {
     const clients = Array.from({ length: users }, (_, i) => new BenchClient(`user${i}`));
     const trust = createSecureContext({ ca: gateway.cert });
     for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.ports.c2sTls, trust)));
-    console.log(`${users} users online`);
+    const probe = new MamProbe();
+    await probe.login(gateway.ports.c2sTls, trust);
+    console.log(`${users} users online, and a device of user0 syncing its archive`);
 
     for (const rate of RATES) {
       latencies.length = 0;
@@ -145,11 +188,14 @@ async function main(): Promise<void> {
       const started = performance.now();
       let sent = 0;
       let next = 0;
+      let sending = true;
+      const pages = probe.run(() => sending);
       await new Promise<void>((done) => {
         const timer = setInterval(() => {
           const elapsed = performance.now() - started;
           if (elapsed >= SECONDS * 1000) {
             clearInterval(timer);
+            sending = false;
             done();
             return;
           }
@@ -166,11 +212,14 @@ async function main(): Promise<void> {
       await arrivals(sent, 10_000);
       const totalSeconds = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
+      const pageLatencies = (await pages).sort((a, b) => a - b);
       const cpu = cpuReport(cpuByPart(cpuBefore, snapshotCpu(), partOf), received, totalSeconds);
       const figures = [
         `target ${rate} msg/s: sent ${sent} in ${sendSeconds.toFixed(1)} s, received ${received} (${errors} errors)`,
         `  sustained ${(received / totalSeconds).toFixed(0)} msg/s (received / time until the last arrived)`,
         `  latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`,
+        `  MAM page meanwhile (max=50, the last page): p50 ${percentile(pageLatencies, 50).toFixed(1)} ms, p99 ${percentile(pageLatencies, 99).toFixed(1)} ms, `
+          + `max ${(pageLatencies.at(-1) ?? NaN).toFixed(1)} ms over ${pageLatencies.length} queries`,
         ...cpu.map((line) => `  ${line}`),
       ];
       // What the drain did not wait for still counts: it must arrive (nothing lost), and before
@@ -190,6 +239,7 @@ async function main(): Promise<void> {
       console.log(figures.join('\n'));
     }
     for (const client of clients) client.close();
+    probe.close();
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
