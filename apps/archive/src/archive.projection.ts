@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import {
-  AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type PayloadOf,
+  AccountDeleted, ArchivePreferencesChanged, ArchiveRetentionApplied, isEvent, MessageAccepted, type Envelope, type PayloadOf,
 } from '@hearth/contracts';
 import { createKafka, FreshReads, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
@@ -66,7 +66,8 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
       lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
       apply: (events, tx, lane) => this.apply(writers[lane]!, events, rawSql(tx)),
-      afterCommit: () => this.fresh?.committed(),
+      afterCommit: () => this.fresh?.progressed(),
+      onQueued: () => this.fresh?.progressed(),
     });
     const admin = kafka.admin();
     await admin.connect();
@@ -77,18 +78,20 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Waits until the owner's shard has applied every event of `topics` appended before the call,
-   * so what the owner reads next reflects the log as of the request (see FreshReads): a message
-   * accepted just before a client's sync is in that sync. A shard that does not get there within
-   * HEARTH_ARCHIVE_READ_WAIT_MS (far behind, or not running) makes the read a `wait` error
-   * rather than a page with a hole the client would never fill.
+   * Waits until every event of `topics` appended before the call that concerns the owner is in
+   * the owner's shard, so what the owner reads next reflects the log as of the request (see
+   * FreshReads): a message accepted just before a client's sync is in that sync. A shard that does
+   * not get there within HEARTH_ARCHIVE_READ_WAIT_MS (far behind, or not running) makes the read a
+   * `wait` error rather than a page with a hole the client would never fill.
    */
   async caughtUpFor(owner: string, topics: readonly string[]): Promise<void> {
     const consumed = topics.filter((topic) => this.config.HEARTH_ARCHIVE_TOPICS.includes(topic));
     const shard = this.shards.find((s) => s.owns(owner));
     const { fresh, running } = this;
-    if (fresh && running && shard
-      && await fresh.caughtUp(shard.checkpointName(this.config.HEARTH_ARCHIVE_CONSUMER_GROUP), consumed, () => running.hurry(shard.index))) return;
+    if (fresh && running && shard) {
+      const local = { progress: running.lane(shard.index), matters: ({ event }: ConsumedEvent) => concerns(event, owner), hurry: () => running.hurry(shard.index) };
+      if (await fresh.caughtUp(shard.checkpointName(this.config.HEARTH_ARCHIVE_CONSUMER_GROUP), consumed, local)) return;
+    }
     throw new ArchiveError('resource-constraint', 'the archive is catching up with the log; try again shortly');
   }
 
@@ -126,4 +129,12 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     await this.running?.stop();
     await this.stopAdmin?.();
   }
+}
+
+/** Whether applying the event changes what `owner` reads from the archive. */
+function concerns(event: Envelope, owner: string): boolean {
+  if (isEvent(event, MessageAccepted)) return event.payload.sender === owner || event.payload.recipient === owner;
+  if (isEvent(event, AccountDeleted)) return event.payload.account === owner;
+  if (isEvent(event, ArchivePreferencesChanged)) return event.payload.user === owner;
+  return isEvent(event, ArchiveRetentionApplied);
 }

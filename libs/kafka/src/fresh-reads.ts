@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import type { ConsumedEvent, LaneProgress } from './projection';
 import type { SqlExecutor } from './projection-database';
 import { topicEndOffsets } from './topic-offsets';
 
@@ -14,6 +15,15 @@ export interface FreshReadsOptions {
 
 const DEFAULT_POLL_MS = 50;
 
+/** The reader's lane of the projection running in this process, if it runs here. */
+export interface LocalLane {
+  progress: LaneProgress;
+  /** Whether a fetched event changes what the read would see (the archive: one about the owner). */
+  matters(event: ConsumedEvent): boolean;
+  /** Shortens the lane's linger (runProjection's `hurry`). */
+  hurry(): void;
+}
+
 /**
  * Reads that reflect the log as of the moment they are asked. A projection applies events some
  * time after they were appended; a read that does not wait for it can miss an event that the
@@ -21,35 +31,41 @@ const DEFAULT_POLL_MS = 50;
  * sync: a client that came online just after a message was accepted misses it in its first MAM
  * page, gets the next one live, and its next sync "after the last id it has" skips the first one
  * for good. So a read first takes the end offsets of the topics it depends on, then waits until
- * the projection's checkpoints have passed them.
+ * the projection's checkpoints have passed them, or, where the projection runs in this process,
+ * until it has fetched that far and nothing it has not committed yet matters to the read. Only a
+ * read that waits for a pending event hurries the projection, so readers do not turn its linger
+ * (and the CPU that buys) into nothing.
  *
  * End offsets are fetched once for all reads that arrive while a request is on its way: they
  * share the next request, never one sent before they arrived.
  */
 export class FreshReads {
   private readonly endOffsets = new Map<string, OffsetsRequests>();
-  /** Reads waiting for the projection: woken by `committed`, or by their poll. */
+  /** Reads waiting for the projection: woken by `progressed`, or by their poll. */
   private readonly waiting = new Set<() => void>();
 
   constructor(private readonly options: FreshReadsOptions) {}
 
   /**
-   * Resolves true once `consumer` (a projection's checkpoint name) has applied every event
-   * appended to `topics` before this call, false when that has not happened within the timeout.
-   * `hurry` is called while it waits: the projection in this process should not linger
-   * (runProjection's `hurry` for the consumer's lane).
+   * Resolves true once every event appended to `topics` before this call is either applied by
+   * `consumer` (a projection's checkpoint name) or held by `local` without mattering to the read;
+   * false when that has not happened within the timeout.
    */
-  async caughtUp(consumer: string, topics: readonly string[], hurry?: () => void): Promise<boolean> {
+  async caughtUp(consumer: string, topics: readonly string[], local?: LocalLane): Promise<boolean> {
     const deadline = Date.now() + this.options.timeoutMs;
     // Checkpoints only move forward, so they may be read while the end offsets are on their way:
     // what they say then is at most what they will say once the end offsets are known.
     let [ends, reached] = await Promise.all([this.ends(topics), this.reached(consumer, topics)]);
     for (;;) {
-      if (ends.every(({ topic, partition, end }) => (reached.get(`${topic}:${partition}`) ?? 0n) >= end)) return true;
+      const behind = ends.filter(({ topic, partition, end }) => (reached.get(`${topic}:${partition}`) ?? 0n) < end);
+      if (behind.length === 0) return true;
+      // The rest is fetched here and waits for a transaction: that matters only if it changes the read.
+      const holding = local && behind.every(({ topic, partition, end }) => (local.progress.fetched(topic, partition) ?? -1n) >= end) ? local : undefined;
+      if (holding && !anyMatters(holding)) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      hurry?.();
-      await this.nextCommitOr(Math.min(left, this.options.pollMs ?? DEFAULT_POLL_MS));
+      holding?.hurry();
+      await this.nextProgressOr(Math.min(left, this.options.pollMs ?? DEFAULT_POLL_MS));
       reached = await this.reached(consumer, topics);
     }
   }
@@ -69,13 +85,13 @@ export class FreshReads {
     return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
   }
 
-  /** The projection in this process committed a transaction: waiting reads look again. */
-  committed(): void {
+  /** The projection in this process queued fetched events or committed a transaction: waiting reads look again. */
+  progressed(): void {
     for (const wake of this.waiting) wake();
     this.waiting.clear();
   }
 
-  private nextCommitOr(ms: number): Promise<void> {
+  private nextProgressOr(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
@@ -92,6 +108,11 @@ export class FreshReads {
     if (!requests) this.endOffsets.set(topic, (requests = new OffsetsRequests(this.options.admin, topic)));
     return requests;
   }
+}
+
+function anyMatters(local: LocalLane): boolean {
+  for (const event of local.progress.pending()) if (local.matters(event)) return true;
+  return false;
 }
 
 /** End offsets of one topic, fetched by one request at a time for every read that waits. */

@@ -32,6 +32,8 @@ export interface ProjectionOptions<Tx> {
   apply(events: ConsumedEvent[], tx: Tx, lane: number): Promise<void>;
   /** Called after the transaction committed (e.g. to tell live sessions); never re-run on replay. */
   afterCommit?(events: ConsumedEvent[]): Promise<void> | void;
+  /** Called when fetched events were queued for the lanes (see `lane`: readers waiting for them look again). */
+  onQueued?(): void;
   logger: Logger;
   retry?: Partial<RetryPolicy>;
   /** kafkajs session timeout; tests shorten it. */
@@ -63,8 +65,21 @@ export interface RunningProjection {
    * Not at once: readers that keep coming would otherwise turn the linger into nothing.
    */
   hurry(lane: number): void;
+  /** What this process has fetched for a lane and not yet committed (see LaneProgress). */
+  lane(index: number): LaneProgress;
   /** Stops fetching, finishes the batch in hand, commits, leaves the group. */
   stop(): Promise<void>;
+}
+
+/**
+ * A lane as this process sees it between fetch and commit: what a reader needs to know whether
+ * waiting for the lane's next transaction would change what it reads (see FreshReads).
+ */
+export interface LaneProgress {
+  /** The next offset fetched for the lane (everything before is committed or in `pending`); undefined where this process does not consume the partition. */
+  fetched(topic: string, partition: number): bigint | undefined;
+  /** Events fetched for the lane and not committed yet: queued, or in the transaction under way. */
+  pending(): Iterable<ConsumedEvent>;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
@@ -73,7 +88,7 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayM
  * trips, while a reader that hurries the projection waits for at most one such fetch.
  */
 const FULL_FETCH_BYTES = 1024 * 1024;
-const FETCH_WAIT_MS = 100;
+const FETCH_WAIT_MS = 50;
 /** How soon after its last transaction a hurried lane starts the next one (see `hurry`). */
 const HURRIED_LINGER_MS = 100;
 
@@ -94,6 +109,8 @@ interface Lane {
   name: string;
   queue: QueuedBatch[];
   applying: Promise<void> | null;
+  /** Taken from the queue by the transaction under way, until it commits. */
+  taken: QueuedBatch[];
   /** Resolved when the lane next takes batches from its queue (or stops applying). */
   whenTaken: { promise: Promise<void>; resolve: () => void } | null;
   lastStart: number;
@@ -130,7 +147,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
   const lanes: Lane[] = (options.lanes ?? [name]).map((laneName, index) => ({
-    index, name: laneName, queue: [], applying: null, whenTaken: null, lastStart: 0, hurried: false, relinger: null, committed: new Map(),
+    index, name: laneName, queue: [], taken: [], applying: null, whenTaken: null, lastStart: 0, hurried: false, relinger: null, committed: new Map(),
   }));
   const consumer: Consumer = kafka.consumer({
     groupId: name,
@@ -234,6 +251,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         undeadLettered = undeadLettered.filter((r) => !unapplied(r.message));
       }
       resolveOffset(fresh[fresh.length - 1]!.offset);
+      options.onQueued?.();
       // Fetching runs ahead of the database by what waits here, no further: a consumer fetching
       // freely while transactions run made every event of push and read-state slower. Without a
       // linger that is one batch; a lingering lane gathers up to one transaction's worth. Fetching
@@ -316,7 +334,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         lane.hurried = false;
         let count = 0;
         for (let bytes = 0; count < lane.queue.length && (count === 0 || bytes + lane.queue[count]!.bytes <= maxBatchBytes); count++) bytes += lane.queue[count]!.bytes;
-        const taken = lane.queue.splice(0, count);
+        const taken = (lane.taken = lane.queue.splice(0, count));
         tellTaken(lane);
         try {
           for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(lane, q.batch, message, reason);
@@ -338,6 +356,8 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
           }
           lane.queue = [];
           return;
+        } finally {
+          lane.taken = [];
         }
         hintGroupOffsets(lane, taken);
       }
@@ -448,6 +468,16 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
 
   return {
     isJoined: () => joined,
+    lane: (index) => {
+      const lane = lanes[index];
+      if (!lane) throw new RangeError(`no lane ${index}`);
+      return {
+        fetched: (topic, partition) => positions.get(`${topic}:${partition}`)?.[index],
+        *pending() {
+          for (const q of [...lane.taken, ...lane.queue]) yield* q.decoded;
+        },
+      };
+    },
     hurry: (index) => {
       const lane = lanes[index];
       if (!lane) return;

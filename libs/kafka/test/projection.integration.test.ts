@@ -291,7 +291,7 @@ test('events gathered into one transaction with one that cannot be applied: that
   }
 });
 
-test('a fresh read waits until the projection has applied what was appended before it was asked, and says so; one that cannot get there gives up at its timeout', async () => {
+test('a fresh read answers once what was appended before it is applied, or fetched without mattering to it; it hurries the projection only for what matters, and gives up at its timeout', async () => {
   const pool = new Pool({ connectionString: await postgres.freshDatabase('fresh_reads') });
   await pool.query(CHECKPOINT_TABLE);
   await pool.query('CREATE TABLE accounts (account text PRIMARY KEY)');
@@ -306,23 +306,33 @@ test('a fresh read waits until the projection has applied what was appended befo
     async apply(events, tx) {
       for (const { event } of events) if (isEvent(event, AccountCreated)) await tx.query('INSERT INTO accounts VALUES ($1) ON CONFLICT DO NOTHING', [event.payload.account]);
     },
-    afterCommit: () => fresh?.committed(),
+    afterCommit: () => fresh?.progressed(),
   });
   fresh = new FreshReads({ admin, checkpoints: database.read, timeoutMs: 10_000 });
   try {
     for (let round = 1; round <= 3; round++) {
       const started = Date.now();
       await producer.publish(accountCreated(round, 'fresh'));
-      assert.equal(await fresh.caughtUp('fresh-view', [topics.accounts], () => projection.hurry(0)), true, `round ${round}: caught up`);
+      assert.equal(await fresh.caughtUp('fresh-view', [topics.accounts], { progress: projection.lane(0), matters: () => true, hurry: () => projection.hurry(0) }), true, `round ${round}: caught up`);
       // Rounds 2 and 3 come right after a transaction: without the hurry they would wait out the 3 s linger.
       assert.ok(Date.now() - started < 2_000, `round ${round}: hurried, answered in ${Date.now() - started} ms`);
       const { rows } = await pool.query('SELECT 1 FROM accounts WHERE account = $1', [`fresh${round}@localhost`]);
       assert.equal(rows.length, 1, `round ${round}: what was appended before the read is there when it answers`);
     }
+    // An event that does not matter to the read is fetched, and the read answers without waiting
+    // for the 3 s linger before its transaction.
+    const fourthAt = Date.now();
+    await producer.publish(accountCreated(4, 'fresh'));
+    const unrelated = { progress: projection.lane(0), matters: () => false, hurry: () => assert.fail('nothing pending matters: no hurry') };
+    assert.equal(await fresh.caughtUp('fresh-view', [topics.accounts], unrelated), true);
+    assert.ok(Date.now() - fourthAt < 2_000, 'answered once fetched');
+    const { rows } = await pool.query('SELECT 1 FROM accounts WHERE account = $1', ['fresh4@localhost']);
+    assert.equal(rows.length, 0, 'the event is still waiting for its transaction');
+
     const nobody = new FreshReads({ admin, checkpoints: database.read, timeoutMs: 300 });
-    const started = Date.now();
+    const waitedFrom = Date.now();
     assert.equal(await nobody.caughtUp('no-such-projection', [topics.accounts]), false);
-    assert.ok(Date.now() - started >= 300, 'it waited for its timeout');
+    assert.ok(Date.now() - waitedFrom >= 300, 'it waited for its timeout');
     assert.equal(await nobody.caughtUp('no-such-projection', ['hearth.topic-nobody-wrote']), true, 'nothing appended: nothing to wait for');
   } finally {
     await projection.stop();

@@ -28,6 +28,8 @@ const GATEWAY = process.env.BENCH_GATEWAY_MAIN ?? resolve(__dirname, '../../../.
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const PASSWORD = 'bench-password';
 const TICK_MS = 5;
+/** Messages `reader` sends before the steps, so its archive has pages to sync. */
+const SEED_MESSAGES = 100;
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -88,8 +90,8 @@ class BenchClient {
 }
 
 /**
- * A second device of user0 that syncs its archive (XEP-0313, the last page of 50) one query after
- * another while the load runs. It sends no presence, so it is not given the live messages.
+ * A device that syncs its user's archive (XEP-0313, the last page of 50) one query after another
+ * while the load runs. It sends no presence, so it is not given live messages.
  */
 class MamProbe {
   private connection!: RawXmppConnection;
@@ -97,9 +99,11 @@ class MamProbe {
   private answered: (() => void) | null = null;
   private queries = 0;
 
+  constructor(readonly username: string) {}
+
   async login(port: number, trust: SecureContext): Promise<void> {
     this.connection = new RawXmppConnection({ port, trust });
-    await this.connection.login('user0', PASSWORD, (chunk) => {
+    await this.connection.login(this.username, PASSWORD, (chunk) => {
       this.text += chunk;
       if (this.text.includes(`id='mam${this.queries}'`) || this.text.includes(`id="mam${this.queries}"`)) {
         if (/type=["']error["']/.test(this.text)) console.error(`MAM query refused: ${this.text.slice(-600)}`);
@@ -107,6 +111,11 @@ class MamProbe {
         this.answered?.();
       }
     });
+  }
+
+  /** Gives the user an archive of `count` messages, sent to `to` (not timed: no numeric body). */
+  seed(to: string, count: number): void {
+    for (let i = 0; i < count; i++) this.connection.write(`<message to='${to}' type='chat'><body>archive seed ${i}</body></message>`);
   }
 
   /** Page latencies (ms) of queries made until `running()` turns false. */
@@ -170,15 +179,17 @@ async function main(): Promise<void> {
       { [gateway.pid]: 'gateway', [archive.pid]: 'archive', [broker.pid]: 'broker', [process.pid]: 'bench clients' },
       { [gatewayUrl]: 'PostgreSQL for the gateway', [archiveUrl]: 'PostgreSQL for the archive' },
     );
-    let archivedCopies = 0;
-    await createBenchAccounts(gateway, ADMIN_TOKEN, Array.from({ length: users }, (_, i) => `user${i}@localhost`), PASSWORD);
+    await createBenchAccounts(gateway, ADMIN_TOKEN, [...Array.from({ length: users }, (_, i) => `user${i}@localhost`), 'reader@localhost'], PASSWORD);
     console.log(`${users} accounts created`);
+    let archivedCopies = 0;
     const clients = Array.from({ length: users }, (_, i) => new BenchClient(`user${i}`));
     const trust = createSecureContext({ ca: gateway.cert });
     for (let i = 0; i < users; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.login(gateway.ports.c2sTls, trust)));
-    const probe = new MamProbe();
-    await probe.login(gateway.ports.c2sTls, trust);
-    console.log(`${users} users online, and a device of user0 syncing its archive`);
+    const probes = [new MamProbe('user0'), new MamProbe('reader')];
+    for (const probe of probes) await probe.login(gateway.ports.c2sTls, trust);
+    probes[1]!.seed('user1@localhost', SEED_MESSAGES);
+    archivedCopies += 2 * SEED_MESSAGES;
+    console.log(`${users} users online, and two devices syncing their archives (user0, reader)`);
 
     for (const rate of RATES) {
       latencies.length = 0;
@@ -189,7 +200,7 @@ async function main(): Promise<void> {
       let sent = 0;
       let next = 0;
       let sending = true;
-      const pages = probe.run(() => sending);
+      const pages = probes.map((probe) => probe.run(() => sending));
       await new Promise<void>((done) => {
         const timer = setInterval(() => {
           const elapsed = performance.now() - started;
@@ -212,14 +223,17 @@ async function main(): Promise<void> {
       await arrivals(sent, 10_000);
       const totalSeconds = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
-      const pageLatencies = (await pages).sort((a, b) => a - b);
+      const pageLatencies = await Promise.all(pages);
       const cpu = cpuReport(cpuByPart(cpuBefore, snapshotCpu(), partOf), received, totalSeconds);
       const figures = [
         `target ${rate} msg/s: sent ${sent} in ${sendSeconds.toFixed(1)} s, received ${received} (${errors} errors)`,
         `  sustained ${(received / totalSeconds).toFixed(0)} msg/s (received / time until the last arrived)`,
         `  latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`,
-        `  MAM page meanwhile (max=50, the last page): p50 ${percentile(pageLatencies, 50).toFixed(1)} ms, p99 ${percentile(pageLatencies, 99).toFixed(1)} ms, `
-          + `max ${(pageLatencies.at(-1) ?? NaN).toFixed(1)} ms over ${pageLatencies.length} queries`,
+        ...probes.map((probe, i) => {
+          const pagesOf = pageLatencies[i]!.sort((a, b) => a - b);
+          return `  MAM page meanwhile (${probe.username}, max=50, the last page): p50 ${percentile(pagesOf, 50).toFixed(1)} ms, `
+            + `p99 ${percentile(pagesOf, 99).toFixed(1)} ms, max ${(pagesOf.at(-1) ?? NaN).toFixed(1)} ms over ${pagesOf.length} queries`;
+        }),
         ...cpu.map((line) => `  ${line}`),
       ];
       // What the drain did not wait for still counts: it must arrive (nothing lost), and before
@@ -239,7 +253,7 @@ async function main(): Promise<void> {
       console.log(figures.join('\n'));
     }
     for (const client of clients) client.close();
-    probe.close();
+    for (const probe of probes) probe.close();
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
