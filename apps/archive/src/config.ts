@@ -42,8 +42,8 @@ export const archiveConfigSchema = z.object({
    * A transaction costs about as much for 50 messages as for 500 (a dozen statements, most of
    * them per chat), so under steady traffic this much archive lag saves most of the archive's
    * CPU (tools/bench-messaging at 5,000 messages/s: 173 µs per message at 100 ms, 110 at 500).
-   * Readers do not see the lag: a read that waits for the archive cuts the linger short
-   * (HEARTH_ARCHIVE_READ_WAIT_MS).
+   * Readers do not see the lag: a read waits for what concerns its owner, and only then makes
+   * the shard's next transaction start 100 ms after its last (HEARTH_ARCHIVE_READ_WAIT_MS).
    */
   HEARTH_ARCHIVE_BATCH_LINGER_MS: env.int(500, 0),
   /**
