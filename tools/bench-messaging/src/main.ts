@@ -189,6 +189,8 @@ async function main(): Promise<void> {
     for (const probe of probes) await probe.login(gateway.ports.c2sTls, trust);
     probes[1]!.seed('user1@localhost', SEED_MESSAGES);
     archivedCopies += 2 * SEED_MESSAGES;
+    // The seed is handled one message after another on reader's stream: let it end before the first step.
+    await archiveCatchUp(archiveDb, archivedCopies, 60_000);
     console.log(`${users} users online, and two devices syncing their archives (user0, reader)`);
 
     for (const rate of RATES) {
