@@ -5,12 +5,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { chatMessage, conditionOf, startArchive, type ArchiveHarness, type QueryFields, type QueryReply } from './support/archive-harness';
+import { Client } from 'pg';
+import { ADMIN_TOKEN, chatMessage, conditionOf, startArchive, type ArchiveHarness, type QueryFields, type QueryReply } from './support/archive-harness';
 
 const alice = 'alice@localhost';
 const bob = 'bob@localhost';
 const carol = 'carol@localhost';
 const erin = 'erin@localhost';
+const dave = 'dave@localhost';
+/** How long a read waits for the projection here (default 3 s), so a read that cannot be answered fails soon. */
+const READ_WAIT_MS = 1_000;
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 /** alice's gateway clock runs 30 s ahead of carol's. */
 const SKEW_MS = 30_000;
@@ -21,7 +25,7 @@ const bobExpected: string[] = [];
 const acceptedAtById = new Map<string, number>();
 
 before(async () => {
-  archive = await startArchive();
+  archive = await startArchive({ HEARTH_ARCHIVE_READ_WAIT_MS: String(READ_WAIT_MS) });
   const events = Array.from({ length: 250 }, (_, i) => {
     const fromAlice = i % 2 === 0;
     const acceptedAt = new Date(T0 + i * 1_000 + (fromAlice ? SKEW_MS : 0));
@@ -193,4 +197,35 @@ test('erin sets her preferences to never: what alice sends her afterwards stays 
   await archive.eventually(() => archivedIn(alice, message.payload.stanzaId), "alice's copy archived");
   assert.equal((await archive.client.query({ requester: erin, owner: erin, rsm: { max: 0, has_max: true } })).count, '0');
   await assert.rejects(archive.client.call('SetPreferences', { requester: erin, owner: erin, default: 'sometimes' }), (e: unknown) => conditionOf(e) === 'bad-request');
+});
+
+test("while the archive cannot apply alice's message to dave, dave's read is a wait error (gRPC and HTTP 503), never a page without it; then the page has it", async () => {
+  const first = chatMessage(alice, dave, { body: 'first' });
+  await archive.produce([first]);
+  await archive.eventually(() => archivedIn(dave, first.payload.stanzaId), "dave's first message archived");
+  // Another transaction holds dave's archive position: the shard's next transaction waits for it.
+  const blocker = new Client({ connectionString: archive.databaseUrl });
+  await blocker.connect();
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM archive_owners WHERE owner = $1 FOR UPDATE', [dave]);
+    const second = chatMessage(alice, dave, { body: 'second' });
+    await archive.produce([second]);
+
+    await assert.rejects(archive.client.query({ requester: dave, owner: dave }), (error: unknown) => {
+      assert.equal((error as { code: number }).code, status.UNAVAILABLE);
+      assert.equal(conditionOf(error), 'resource-constraint');
+      return true;
+    });
+    const response = await fetch(`${archive.service.url}/users/${dave}/archive`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get('retry-after'), '1');
+    assert.equal(((await response.json()) as { condition: string }).condition, 'resource-constraint');
+
+    await blocker.query('ROLLBACK');
+    const page = await archive.client.query({ requester: dave, owner: dave });
+    assert.deepEqual(page.messages.map((m) => m.archive_id), [first.payload.stanzaId, second.payload.stanzaId]);
+  } finally {
+    await blocker.end();
+  }
 });
