@@ -276,7 +276,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
 
   function isFull(lane: Lane): boolean {
     if (lane.queue.length <= 1) return false;
-    return !options.lingerMs || lane.queue.reduce((bytes, q) => bytes + q.bytes, 0) >= maxBatchBytes;
+    return !options.lingerMs || holdsFullTransaction(lane);
+  }
+
+  function holdsFullTransaction(lane: Lane): boolean {
+    return lane.queue.reduce((bytes, q) => bytes + q.bytes, 0) >= maxBatchBytes;
   }
 
   function untilTaken(lane: Lane): Promise<void> {
@@ -288,17 +292,21 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     return lane.whenTaken.promise;
   }
 
-  /** Waits until the lane may start its next transaction: lingerMs after its last one, or less when hurried. */
+  /**
+   * Waits until the lane may start its next transaction: lingerMs after its last one, or less when
+   * hurried, or as soon as a full transaction's worth is queued (a lane catching up, after a
+   * restart or in a rebuild, gains nothing by waiting: its fetches stop at that much).
+   */
   function linger(lane: Lane): Promise<void> {
     const lingerMs = options.lingerMs ?? 0;
     const until = () => lane.lastStart + (lane.hurried ? Math.min(lingerMs, HURRIED_LINGER_MS) : lingerMs);
-    if (until() <= Date.now()) return Promise.resolve();
+    if (until() <= Date.now() || holdsFullTransaction(lane)) return Promise.resolve();
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const check = () => {
         clearTimeout(timer);
         const wait = until() - Date.now();
-        if (wait > 0) {
+        if (wait > 0 && !holdsFullTransaction(lane)) {
           timer = setTimeout(check, wait);
           return;
         }
@@ -318,6 +326,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   function queueFor(lane: Lane, queued: QueuedBatch): void {
     lane.queue.push(queued);
     lane.applying ??= applyQueued(lane);
+    lane.relinger?.();
   }
 
   /**

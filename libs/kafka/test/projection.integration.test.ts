@@ -291,6 +291,34 @@ test('events gathered into one transaction with one that cannot be applied: that
   }
 });
 
+test('a lingering projection that is behind starts each full transaction at once, without waiting out its linger', async () => {
+  const { pool, kafka } = await appliedView('catching_up');
+  const published = Array.from({ length: 150 }, (_, i) => accountCreated(i + 1, 'behind'));
+  const ids = new Set(published.map((e) => e.id));
+  for (let i = 0; i < published.length; i += 10) await producer.publish(published.slice(i, i + 10));
+  const LINGER_MS = 3_000;
+  const transactions: { startedAt: number; events: number }[] = [];
+  const projection = await runProjection({
+    kafka, name: 'catching-up-view', topics: [topics.accounts], database: pgProjectionDatabase(pool), logger, sessionTimeoutMs: 6_000,
+    maxBatchBytes: 4 * 1024, lingerMs: LINGER_MS,
+    async apply(events, tx) {
+      transactions.push({ startedAt: Date.now(), events: events.length });
+      for (const { event } of events) if (ids.has(event.id)) await tx.query('INSERT INTO applied VALUES ($1)', [event.id]);
+    },
+  });
+  try {
+    await eventually(async () => (await pool.query('SELECT count(*)::int AS n FROM applied')).rows[0].n === ids.size, 'every event to be applied');
+    assert.ok(transactions.length >= 10, `several transactions of at most 4 KiB each (${transactions.length})`);
+    // The last one may wait for its linger: what it holds is less than a transaction's worth.
+    const full = transactions.slice(0, -1);
+    const gaps = full.slice(1).map((t, i) => t.startedAt - full[i]!.startedAt);
+    assert.ok(gaps.every((gap) => gap < LINGER_MS / 2), `full transactions follow each other at once (gaps ${gaps.join(', ')} ms)`);
+  } finally {
+    await projection.stop();
+    await pool.end();
+  }
+});
+
 test('a fresh read answers once what was appended before it is applied, or fetched without mattering to it; it hurries the projection only for what matters, and gives up at its timeout', async () => {
   const pool = new Pool({ connectionString: await postgres.freshDatabase('fresh_reads') });
   await pool.query(CHECKPOINT_TABLE);
