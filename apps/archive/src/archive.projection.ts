@@ -6,8 +6,8 @@ import {
 import { createKafka, FreshReads, runProjection, type ConsumedEvent, type RunningProjection } from '@hearth/kafka';
 import { Readiness, SERVICE_LOGGER } from '@hearth/nest-service';
 import type { Logger } from '@hearth/runtime';
-import { ArchiveDatabase, rawSql } from './archive-database';
-import { ArchiveWriter, type RawSql } from './archive-writer';
+import { ArchiveDatabase, transactionSql } from './archive-database';
+import { ArchiveWriter, type TransactionSql } from './archive-writer';
 import { ARCHIVE_CONFIG, type ArchiveConfig } from './config';
 import { ArchiveError } from './domain/archive-error';
 import { isWholeShardSet, OwnerShard, unexpectedConsumers } from './domain/owner-shards';
@@ -65,7 +65,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
       // its chat, conversation and tracker rows once.
       maxBatchBytes: this.config.HEARTH_ARCHIVE_MAX_BATCH_BYTES,
       lingerMs: this.config.HEARTH_ARCHIVE_BATCH_LINGER_MS,
-      apply: (events, tx, lane) => this.apply(writers[lane]!, events, rawSql(tx)),
+      apply: (events, tx, lane) => this.apply(writers[lane]!, events, transactionSql(tx)),
       afterCommit: () => this.fresh?.progressed(),
       onQueued: () => this.fresh?.progressed(),
     });
@@ -95,7 +95,7 @@ export class ArchiveProjection implements OnApplicationBootstrap, OnModuleDestro
     throw new ArchiveError('resource-constraint', 'the archive is catching up with the log; try again shortly');
   }
 
-  private async apply(writer: ArchiveWriter, events: ConsumedEvent[], tx: RawSql): Promise<void> {
+  private async apply(writer: ArchiveWriter, events: ConsumedEvent[], tx: TransactionSql): Promise<void> {
     // Consecutive messages are archived together: a constant number of statements per run.
     let messages: PayloadOf<typeof MessageAccepted>[] = [];
     const flush = async () => {

@@ -188,6 +188,23 @@ test('a message accepted twice with the same stanza id is archived once', async 
   assert.deepEqual(last.messages.map((m) => m.archive_id), [message.payload.stanzaId, marker.payload.stanzaId]);
 });
 
+test("what bob is sent comes back from his archive as it was sent: line breaks, tabs, backslashes (a XEP-0106 escaped JID), text that looks like COPY's markers, and emoji", async () => {
+  const dartagnan = 'd\\27artagnan@localhost';
+  const body = 'line one\nline\ttwo\r\nback\\slash, \\N and \\. ünïcødé 😀';
+  const message = chatMessage(dartagnan, bob, { body, resource: 'tab\\5c phone' });
+  await archive.produce([message]);
+  const [archived] = (await archive.eventually(async () => {
+    const page = await bobQuery({ ids: [message.payload.stanzaId] });
+    return page.messages.length > 0 && page.messages;
+  }, 'message archived'))!;
+  assert.equal(archived!.stanza, message.payload.stanza);
+  assert.ok(archived!.stanza.includes(body));
+  const withSender = await bobQuery({ with: message.payload.senderFullJid, rsm: { max: 10, has_max: true } });
+  assert.deepEqual(withSender.messages.map((m) => m.archive_id), [message.payload.stanzaId], 'found by the full JID it came from');
+  const chats = await archive.client.call<{ chats: { peer: string }[] }>('ListChats', { requester: bob, owner: bob });
+  assert.ok(chats.chats.some((c) => c.peer === dartagnan), "bob's chats hold the one with d'Artagnan");
+});
+
 test('erin sets her preferences to never: what alice sends her afterwards stays only in alice\'s archive', async () => {
   const prefs = await archive.client.call<{ default: string; never: string[] }>('SetPreferences', { requester: erin, owner: erin, default: 'never', always: [], never: [] });
   assert.equal(prefs.default, 'never');

@@ -36,9 +36,12 @@ export function prismaProjectionDatabase<Tx extends PrismaRawSql>(prisma: Prisma
   };
 }
 
-/** A node-postgres pool, for projections (and tests) that do not use Prisma. */
-export interface PgPoolLike {
-  connect(): Promise<PgClientLike>;
+/**
+ * A node-postgres pool, for projections (and tests) that do not use Prisma. The transaction is
+ * given the checked-out client as `connect` returns it, with whatever else that offers.
+ */
+export interface PgPoolLike<Client extends PgClientLike = PgClientLike> {
+  connect(): Promise<Client>;
   query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }>;
 }
 export interface PgClientLike {
@@ -46,7 +49,7 @@ export interface PgClientLike {
   release(error?: Error): void;
 }
 
-export function pgProjectionDatabase(pool: PgPoolLike): ProjectionDatabase<PgClientLike> {
+export function pgProjectionDatabase<Client extends PgClientLike>(pool: PgPoolLike<Client>): ProjectionDatabase<Client> {
   const executor = (client: Pick<PgClientLike, 'query'>): SqlExecutor => ({
     query: async <Row>(sql: string, params: unknown[]) => (await client.query(sql, params)).rows as Row[],
   });
