@@ -42,6 +42,7 @@ export interface IngestState {
 }
 
 export interface IngestPlan {
+  /** In consumption order: each owner's positions rise along the list. */
   rows: ArchiveRow[];
   lastSeq: Map<string, bigint>;
   trackers: Map<string, ConversationTracker>;
