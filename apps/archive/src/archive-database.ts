@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { Pool, types, type PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pgProjectionDatabase, type ProjectionDatabase, type SqlExecutor } from '@hearth/kafka';
-import type { RawSql, TransactionSql } from './archive-writer';
+import type { CopyRow, RawSql, TransactionSql } from './archive-writer';
 import { PrismaClient } from './generated/prisma/client';
 
 /** PostgreSQL int8 (bigint, count(*)) is read as a JS bigint, as Prisma's raw queries read it. */
@@ -119,13 +119,8 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
 }
 
-/** A value of a row for COPY. */
-export type CopyRow = readonly (string | bigint | boolean)[];
-
 /** The projection's transaction: a checked-out client inside BEGIN, which can also COPY rows in. */
-export interface ArchiveTransaction extends PgQueryable {
-  copyRows(table: string, columns: readonly string[], rows: readonly CopyRow[]): Promise<void>;
-}
+export interface ArchiveTransaction extends PgQueryable, Pick<TransactionSql, 'copyRows'> {}
 
 /** A node-postgres pool, or a checked-out client (inside BEGIN: the projection's transaction), as raw SQL. */
 export function rawSql(client: PgQueryable): RawSql {

@@ -9,9 +9,12 @@ export interface RawSql {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
+/** The values of one row for COPY. */
+export type CopyRow = readonly (string | bigint | boolean)[];
+
 /** Raw SQL in the projection's transaction, which can also COPY rows into a table. */
 export interface TransactionSql extends RawSql {
-  copyRows(table: string, columns: readonly string[], rows: readonly (readonly (string | bigint | boolean)[])[]): Promise<void>;
+  copyRows(table: string, columns: readonly string[], rows: readonly CopyRow[]): Promise<void>;
 }
 
 /**
