@@ -132,7 +132,7 @@ export function rawSql(client: PgQueryable): RawSql {
 
 /** The projection's transaction as raw SQL, with COPY. */
 export function transactionSql(tx: ArchiveTransaction): TransactionSql {
-  return { ...rawSql(tx), copyRows: (table, columns, rows) => tx.copyRows(table, columns, rows) };
+  return { ...rawSql(tx), copyRows: tx.copyRows };
 }
 
 /**
@@ -148,9 +148,8 @@ async function copyRows(client: PoolClient, table: string, columns: readonly str
 }
 
 /** A value in COPY's text format: backslash, tab, newline and carriage return escaped. */
-function copyText(value: string | bigint | boolean): string {
+function copyText(value: string | boolean): string {
   if (typeof value === 'boolean') return value ? 't' : 'f';
-  if (typeof value === 'bigint') return value.toString();
   return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c]!) : value;
 }
 

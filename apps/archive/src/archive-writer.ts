@@ -10,7 +10,7 @@ export interface RawSql {
 }
 
 /** The values of one row for COPY. */
-export type CopyRow = readonly (string | bigint | boolean)[];
+export type CopyRow = readonly (string | boolean)[];
 
 /** Raw SQL in the projection's transaction, which can also COPY rows into a table. */
 export interface TransactionSql extends RawSql {
@@ -59,12 +59,13 @@ export class ArchiveWriter {
    */
   private async insertMessages(sql: TransactionSql, rows: readonly ArchiveRow[]): Promise<readonly ArchiveRow[]> {
     if (rows.length === 0) return rows;
-    const sorted = byOwnerAndPosition(rows);
+    // In MESSAGE_COLUMNS order.
+    const values: CopyRow[] = byOwnerAndPosition(rows).map((r) => [
+      r.owner, r.seq.toString(), r.stanzaId, r.peer, r.peerJid, r.outgoing, r.acceptedAtIso, r.conversationId, r.stanza,
+    ]);
     await sql.$executeRawUnsafe('SAVEPOINT archive_insert');
     try {
-      await sql.copyRows('archive_messages', MESSAGE_COLUMNS, sorted.map((r) => [
-        r.owner, r.seq, r.stanzaId, r.peer, r.peerJid, r.outgoing, r.acceptedAtIso, r.conversationId, r.stanza,
-      ]));
+      await sql.copyRows('archive_messages', MESSAGE_COLUMNS, values);
       await sql.$executeRawUnsafe('RELEASE SAVEPOINT archive_insert');
       return rows;
     } catch (error) {
@@ -75,9 +76,7 @@ export class ArchiveWriter {
       `INSERT INTO archive_messages (${MESSAGE_COLUMNS.join(', ')})
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[], $9::text[])
        ON CONFLICT (owner, stanza_id) DO NOTHING RETURNING owner, seq`,
-      sorted.map((r) => r.owner), sorted.map((r) => r.seq.toString()), sorted.map((r) => r.stanzaId),
-      sorted.map((r) => r.peer), sorted.map((r) => r.peerJid), sorted.map((r) => r.outgoing),
-      sorted.map((r) => r.acceptedAtIso), sorted.map((r) => r.conversationId), sorted.map((r) => r.stanza),
+      ...MESSAGE_COLUMNS.map((_, column) => values.map((row) => row[column])),
     );
     const keys = new Set(inserted.map((r) => `${r.owner}\n${String(r.seq)}`));
     return rows.filter((r) => keys.has(`${r.owner}\n${r.seq}`));
