@@ -32,10 +32,7 @@ export const archiveConfigSchema = z.object({
    * shards all stopped; where they stopped at different positions it needs a rebuild.
    */
   HEARTH_ARCHIVE_SHARDS: z.coerce.number().int().min(1).max(16).default(2),
-  /**
-   * Most bytes of events fetched per partition (kafkajs maxBytesPerPartition) and applied in one
-   * projection transaction. kafkajs caps a whole fetch at 10 MiB.
-   */
+  /** Most bytes of events applied in one projection transaction (gathered from fetches of at most 1 MiB per partition). */
   HEARTH_ARCHIVE_MAX_BATCH_BYTES: env.int(8 * 1024 * 1024, 1024),
   /**
    * Least time between two projection transactions: what arrives meanwhile is archived together.
