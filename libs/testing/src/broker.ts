@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { letExitWithout } from './child';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const BROKER_MAIN = path.join(REPO_ROOT, 'apps/broker/dist/src/main.js');
@@ -71,6 +72,7 @@ async function launch(dataDir: string, port: number, env: Record<string, string>
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
   child.channel?.unref();
+  letExitWithout(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => {
     process.off('exit', killOnExit);
     resolve();

