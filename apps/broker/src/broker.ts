@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@hearth/runtime';
+import { isProcessAlive, type Logger } from '@hearth/runtime';
 import { advertisedHost, type BrokerConfig } from './config';
 import { GroupCoordinator } from './groups/group-coordinator';
 import { OffsetStore } from './groups/offset-store';
@@ -28,20 +28,11 @@ export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function lockDataDir(dataDir: string): () => void {
   const lock = path.join(dataDir, '.lock');
   try {
     const owner = Number(fs.readFileSync(lock, 'utf8'));
-    if (owner && owner !== process.pid && isAlive(owner)) {
+    if (owner && owner !== process.pid && isProcessAlive(owner)) {
       throw new DataDirLockedError(`data directory ${dataDir} is in use by process ${owner}`);
     }
   } catch (error) {

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Logger } from '@hearth/runtime';
+import { isProcessAlive, type Logger } from '@hearth/runtime';
 import { ensureDatabase } from './migrations';
 
 export interface EmbeddedPostgresOptions {
@@ -88,17 +88,8 @@ async function stopStaleServer(dataDir: string, logger?: Logger): Promise<void> 
   const pidFile = `${dataDir}/postmaster.pid`;
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
   logger?.warn({ pid, dataDir }, 'stopping a PostgreSQL server left running by an earlier run');
   process.kill(pid, 'SIGINT'); // fast shutdown
-  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < 100 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
 }

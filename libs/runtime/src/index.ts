@@ -1,3 +1,3 @@
 export { ConfigError, parseConfig, loadConfigOrExit, env } from './config';
 export { createLogger, type Logger } from './logger';
-export { exitWithSupervisor } from './supervision';
+export { exitWithSupervisor, isProcessAlive } from './supervision';

@@ -9,3 +9,13 @@ export function exitWithSupervisor(shutdown: () => void): void {
   process.stdin.on('error', shutdown);
   process.stdin.resume();
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

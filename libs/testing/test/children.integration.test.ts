@@ -6,17 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { isProcessAlive } from '@hearth/runtime';
 
 const TESTING = path.resolve(__dirname, '../src');
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a process that started a broker and never disposed it exits, and the broker with it', async () => {
   // Starts a broker, reports its pid, and returns without disposing it: as a test file whose
@@ -35,6 +27,6 @@ test('a process that started a broker and never disposed it exits, and the broke
   if (!exited) child.kill('SIGKILL');
   assert.ok(exited, 'the process kept running after its work was done');
   const { pid } = JSON.parse(output.trim()) as { pid: number };
-  for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(isAlive(pid), false, 'the broker outlived the process that started it');
+  for (let i = 0; i < 50 && isProcessAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(isProcessAlive(pid), false, 'the broker outlived the process that started it');
 });
