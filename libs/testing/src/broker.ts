@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { letExitWithout } from './child';
+import { endWithTestProcess } from './child';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const BROKER_MAIN = path.join(REPO_ROOT, 'apps/broker/dist/src/main.js');
@@ -67,16 +67,11 @@ async function launch(dataDir: string, port: number, env: Record<string, string>
     ['--enable-source-maps', BROKER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],
     { cwd: REPO_ROOT, env: { ...process.env, ...env, LOG_LEVEL: level }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
-  // The IPC channel makes the broker stop when this process dies, even by SIGKILL; this hook
-  // covers a normal exit that forgot to stop it.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
+  // The IPC channel makes the broker stop when this process dies, even by SIGKILL;
+  // endWithTestProcess covers a normal exit that forgot to stop it.
   child.channel?.unref();
-  letExitWithout(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    process.off('exit', killOnExit);
-    resolve();
-  }));
+  endWithTestProcess(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines: string[] = [];
   const echo = process.env.HEARTH_TEST_BROKER_LOGS === '1';
   const keep = (line: string) => {

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { letExitWithout } from './child';
+import { endWithTestProcess } from './child';
 import { freePort } from './ports';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -57,12 +57,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     env: { ...process.env, HEARTH_HTTP_PORT: '0', HEARTH_GRPC_PORT: grpcPort, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  letExitWithout(child);
+  endWithTestProcess(child);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    process.off('exit', killOnExit);
     exitCode = code;
     resolve(code);
   }));
