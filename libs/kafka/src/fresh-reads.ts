@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import type { Envelope } from '@hearth/contracts';
 import type { ConsumedEvent, LaneProgress } from './projection';
 import type { SqlExecutor } from './projection-database';
 import { topicEndOffsets } from './topic-offsets';
@@ -16,10 +17,10 @@ export interface FreshReadsOptions {
 const DEFAULT_POLL_MS = 50;
 
 /** The reader's lane of the projection running in this process, if it runs here. */
-export interface LocalLane {
-  progress: LaneProgress;
+export interface LocalLane<E = Envelope> {
+  progress: LaneProgress<E>;
   /** Whether a fetched event changes what the read would see (the archive: one about the owner). */
-  matters(event: ConsumedEvent): boolean;
+  matters(event: ConsumedEvent<E>): boolean;
   /** Shortens the lane's linger (runProjection's `hurry`). */
   hurry(): void;
 }
@@ -51,7 +52,7 @@ export class FreshReads {
    * `consumer` (a projection's checkpoint name) or held by `local` without mattering to the read;
    * false when that has not happened within the timeout.
    */
-  async caughtUp(consumer: string, topics: readonly string[], local?: LocalLane): Promise<boolean> {
+  async caughtUp<E>(consumer: string, topics: readonly string[], local?: LocalLane<E>): Promise<boolean> {
     const deadline = Date.now() + this.options.timeoutMs;
     // Checkpoints only move forward, so they may be read while the end offsets are on their way:
     // what they say then is at most what they will say once the end offsets are known.
@@ -110,7 +111,7 @@ export class FreshReads {
   }
 }
 
-function anyMatters(local: LocalLane): boolean {
+function anyMatters<E>(local: LocalLane<E>): boolean {
   for (const event of local.progress.pending()) if (local.matters(event)) return true;
   return false;
 }

@@ -1,18 +1,23 @@
-import { Partitioners, type Batch, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contracts';
 import type { Logger } from '@hearth/runtime';
 import { isTransient } from './errors';
 import { checkpoints, type ProjectionDatabase } from './projection-database';
 
-/** An event read from the log, with where it was read from. */
-export interface ConsumedEvent {
-  event: Envelope;
+/**
+ * An event read from the log, with where it was read from. `E` is what the projection keeps of
+ * the event (see ProjectionOptions.retain): the whole envelope unless it says otherwise.
+ */
+export interface ConsumedEvent<E = Envelope> {
+  event: E;
+  /** The event's type, also where the projection keeps less of the event. */
+  type: string;
   topic: string;
   partition: number;
   offset: bigint;
 }
 
-export interface ProjectionOptions<Tx> {
+export interface ProjectionOptions<Tx, E = Envelope> {
   kafka: Kafka;
   /** Consumer group id, and the checkpoint's name unless `lanes` names them, e.g. `archive`. */
   name: string;
@@ -26,12 +31,20 @@ export interface ProjectionOptions<Tx> {
    */
   lanes?: string[];
   /**
+   * What the projection keeps of each decoded event until it is applied (required unless `E` is
+   * Envelope, the default: all of it). Events wait for a linger and a transaction, long enough for
+   * the garbage collector to copy everything they hold into the old generation, so a projection
+   * that applies a fraction of an event's fields (the archive: what it writes of a message) spends
+   * less time collecting when it keeps only those.
+   */
+  retain?(event: Envelope): E;
+  /**
    * Applies a batch of events inside the transaction that will also record the lane's checkpoint.
    * Must be deterministic, so a rebuild from offset 0 gives the same projection.
    */
-  apply(events: ConsumedEvent[], tx: Tx, lane: number): Promise<void>;
+  apply(events: ConsumedEvent<E>[], tx: Tx, lane: number): Promise<void>;
   /** Called after the transaction committed (e.g. to tell live sessions); never re-run on replay. */
-  afterCommit?(events: ConsumedEvent[]): Promise<void> | void;
+  afterCommit?(events: ConsumedEvent<E>[]): Promise<void> | void;
   /** Called when fetched events were queued for the lanes (see `lane`: readers waiting for them look again). */
   onQueued?(): void;
   logger: Logger;
@@ -56,7 +69,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export interface RunningProjection {
+export interface RunningProjection<E = Envelope> {
   /** True once the consumer has joined its group and has partitions assigned (readiness). */
   isJoined(): boolean;
   /**
@@ -66,7 +79,7 @@ export interface RunningProjection {
    */
   hurry(lane: number): void;
   /** What this process has fetched for a lane and not yet committed (see LaneProgress). */
-  lane(index: number): LaneProgress;
+  lane(index: number): LaneProgress<E>;
   /** Stops fetching, finishes the batch in hand, commits, leaves the group. */
   stop(): Promise<void>;
 }
@@ -75,11 +88,11 @@ export interface RunningProjection {
  * A lane as this process sees it between fetch and commit: what a reader needs to know whether
  * waiting for the lane's next transaction would change what it reads (see FreshReads).
  */
-export interface LaneProgress {
+export interface LaneProgress<E = Envelope> {
   /** The next offset fetched for the lane (everything before is committed or in `pending`); undefined where this process does not consume the partition. */
   fetched(topic: string, partition: number): bigint | undefined;
   /** Events fetched for the lane and not committed yet: queued, or in the transaction under way. */
-  pending(): Iterable<ConsumedEvent>;
+  pending(): Iterable<ConsumedEvent<E>>;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 };
@@ -96,25 +109,32 @@ const FETCH_WAIT_MS = 50;
 /** How soon after its last transaction a hurried lane starts the next one (see `hurry`). */
 const HURRIED_LINGER_MS = 100;
 
-/** A fetched batch (the part a lane has not applied yet), decoded, waiting for its transaction. */
-interface QueuedBatch {
-  batch: Batch;
-  messages: KafkaMessage[];
-  decoded: ConsumedEvent[];
+/** A fetched record as a lane keeps it until applied: its value is what a dead letter carries. */
+type FetchedRecord = Pick<KafkaMessage, 'offset' | 'value'>;
+
+/**
+ * A fetched batch (the part a lane has not applied yet), decoded, waiting for its transaction.
+ * It keeps neither kafkajs's batch nor its messages (headers, keys, timestamps), which would
+ * live as long, and cost as much garbage collection, as the events (see `retain`).
+ */
+interface QueuedBatch<E> {
+  batch: { topic: string; partition: number };
+  records: FetchedRecord[];
+  decoded: ConsumedEvent<E>[];
   /** Records that could not be decoded, which this lane sends to the dead-letter topic. */
-  rejected: { message: KafkaMessage; reason: string }[];
+  rejected: { record: FetchedRecord; reason: string }[];
   nextOffset: bigint;
   bytes: number;
 }
 
 /** One lane: its checkpoint's name, what waits for its next transaction, and its transaction loop. */
-interface Lane {
+interface Lane<E> {
   index: number;
   name: string;
-  queue: QueuedBatch[];
+  queue: QueuedBatch<E>[];
   applying: Promise<void> | null;
   /** Taken from the queue by the transaction under way, until it commits. */
-  taken: QueuedBatch[];
+  taken: QueuedBatch<E>[];
   /** Resolved when the lane next takes batches from its queue (or stops applying). */
   whenTaken: { promise: Promise<void>; resolve: () => void } | null;
   lastStart: number;
@@ -146,12 +166,13 @@ interface Lane {
  * contract, a bug) is isolated to the one record that causes it, which goes to the dead-letter
  * topic with the reason, and the partition moves on.
  */
-export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise<RunningProjection> {
+export async function runProjection<Tx, E = Envelope>(options: ProjectionOptions<Tx, E>): Promise<RunningProjection<E>> {
   const { kafka, name, database, logger } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
   const lingerFetchBytes = Math.min(maxBatchBytes, LINGER_FETCH_BYTES);
-  const lanes: Lane[] = (options.lanes ?? [name]).map((laneName, index) => ({
+  const retain = options.retain ?? ((event: Envelope) => event as E);
+  const lanes: Lane<E>[] = (options.lanes ?? [name]).map((laneName, index) => ({
     index, name: laneName, queue: [], taken: [], applying: null, whenTaken: null, lastStart: 0, hurried: false, relinger: null, committed: new Map(),
   }));
   const consumer: Consumer = kafka.consumer({
@@ -236,10 +257,11 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         }
       }
       const from = earliest(next);
-      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from);
+      const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from).map(({ offset, value }): FetchedRecord => ({ offset, value }));
       if (fresh.length === 0 || !isRunning() || isStale()) return;
       const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
-      const { decoded, rejected } = decodeBatch(fresh, batch);
+      const where = { topic: batch.topic, partition: batch.partition };
+      const { decoded, rejected } = decodeBatch(fresh, where);
       // A record that cannot be decoded is dead-lettered once, by the first lane given it.
       let undeadLettered = rejected;
       for (const lane of lanes) {
@@ -247,14 +269,14 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         if (start >= newNext) continue;
         next[lane.index] = newNext;
         const unapplied = (m: { offset: string | bigint }) => BigInt(m.offset) >= start;
-        const messages = start === from ? fresh : fresh.filter(unapplied);
+        const records = start === from ? fresh : fresh.filter(unapplied);
         queueFor(lane, {
-          batch, messages, nextOffset: newNext,
+          batch: where, records, nextOffset: newNext,
           decoded: start === from ? decoded : decoded.filter(unapplied),
-          rejected: undeadLettered.filter((r) => unapplied(r.message)),
-          bytes: messages.reduce((n, m) => n + (m.value?.length ?? 0), 0),
+          rejected: undeadLettered.filter((r) => unapplied(r.record)),
+          bytes: records.reduce((n, r) => n + (r.value?.length ?? 0), 0),
         });
-        undeadLettered = undeadLettered.filter((r) => !unapplied(r.message));
+        undeadLettered = undeadLettered.filter((r) => !unapplied(r.record));
       }
       resolveOffset(fresh[fresh.length - 1]!.offset);
       options.onQueued?.();
@@ -267,29 +289,30 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     },
   });
 
-  function decodeBatch(messages: KafkaMessage[], batch: Batch): Pick<QueuedBatch, 'decoded' | 'rejected'> {
-    const decoded: ConsumedEvent[] = [];
-    const rejected: { message: KafkaMessage; reason: string }[] = [];
-    for (const message of messages) {
+  function decodeBatch(records: FetchedRecord[], where: QueuedBatch<E>['batch']): Pick<QueuedBatch<E>, 'decoded' | 'rejected'> {
+    const decoded: ConsumedEvent<E>[] = [];
+    const rejected: QueuedBatch<E>['rejected'] = [];
+    for (const record of records) {
       try {
-        decoded.push({ event: decodeEvent(message.value), topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) });
+        const event = decodeEvent(record.value);
+        decoded.push({ event: retain(event), type: event.type, topic: where.topic, partition: where.partition, offset: BigInt(record.offset) });
       } catch (error) {
-        rejected.push({ message, reason: (error as Error).message });
+        rejected.push({ record, reason: (error as Error).message });
       }
     }
     return { decoded, rejected };
   }
 
-  function isFull(lane: Lane): boolean {
+  function isFull(lane: Lane<E>): boolean {
     if (lane.queue.length <= 1) return false;
     return !options.lingerMs || holdsFullTransaction(lane);
   }
 
-  function holdsFullTransaction(lane: Lane): boolean {
+  function holdsFullTransaction(lane: Lane<E>): boolean {
     return lane.queue.reduce((bytes, q) => bytes + q.bytes, 0) >= maxBatchBytes;
   }
 
-  function untilTaken(lane: Lane): Promise<void> {
+  function untilTaken(lane: Lane<E>): Promise<void> {
     if (!lane.whenTaken) {
       let resolve!: () => void;
       const promise = new Promise<void>((done) => (resolve = done));
@@ -303,7 +326,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
    * hurried, or as soon as a full transaction's worth is queued (a lane catching up, after a
    * restart or in a rebuild, gains nothing by waiting: its fetches stop at that much).
    */
-  function linger(lane: Lane): Promise<void> {
+  function linger(lane: Lane<E>): Promise<void> {
     const lingerMs = options.lingerMs ?? 0;
     const until = () => lane.lastStart + (lane.hurried ? Math.min(lingerMs, HURRIED_LINGER_MS) : lingerMs);
     if (until() <= Date.now() || holdsFullTransaction(lane)) return Promise.resolve();
@@ -324,12 +347,12 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     });
   }
 
-  function tellTaken(lane: Lane): void {
+  function tellTaken(lane: Lane<E>): void {
     lane.whenTaken?.resolve();
     lane.whenTaken = null;
   }
 
-  function queueFor(lane: Lane, queued: QueuedBatch): void {
+  function queueFor(lane: Lane<E>, queued: QueuedBatch<E>): void {
     lane.queue.push(queued);
     lane.applying ??= applyQueued(lane);
     lane.relinger?.();
@@ -340,7 +363,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
    * is cleared in the same turn as the queue is found empty, so a batch queued after that starts
    * a new loop.
    */
-  async function applyQueued(lane: Lane): Promise<void> {
+  async function applyQueued(lane: Lane<E>): Promise<void> {
     await Promise.resolve(); // never done synchronously: the caller's `applying = …` comes first
     try {
       while (lane.queue.length > 0) {
@@ -352,7 +375,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
         const taken = (lane.taken = lane.queue.splice(0, count));
         tellTaken(lane);
         try {
-          for (const q of taken) for (const { message, reason } of q.rejected) await deadLetter(lane, q.batch, message, reason);
+          for (const q of taken) for (const { record, reason } of q.rejected) await deadLetter(lane, q.batch, record, reason);
           await applyTogether(lane, taken);
         } catch (error) {
           // Not applied (a dead letter could not be written, or the projection is stopping): forget
@@ -364,7 +387,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
             checkpointLoads.delete(tp);
             seeked.delete(tp);
             try {
-              consumer.seek({ topic: q.batch.topic, partition: q.batch.partition, offset: q.messages[0]!.offset });
+              consumer.seek({ topic: q.batch.topic, partition: q.batch.partition, offset: q.records[0]!.offset });
             } catch {
               // Stopping: the next start resumes from the checkpoint anyway.
             }
@@ -387,7 +410,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
    * committed. A failure loses nothing. Not awaited: on the broker connection it waits behind the
    * fetch in flight, which may be waiting for data.
    */
-  function hintGroupOffsets(lane: Lane, applied: QueuedBatch[]): void {
+  function hintGroupOffsets(lane: Lane<E>, applied: QueuedBatch<E>[]): void {
     const hints = new Map<string, { topic: string; partition: number; offset: string }>();
     for (const { batch, nextOffset } of applied) {
       const tp = `${batch.topic}:${batch.partition}`;
@@ -401,7 +424,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   }
 
   /** One transaction for all the batches; if it fails, each batch on its own, then each event (applyAlone). */
-  async function applyTogether(lane: Lane, batches: QueuedBatch[]): Promise<void> {
+  async function applyTogether(lane: Lane<E>, batches: QueuedBatch<E>[]): Promise<void> {
     const events = batches.flatMap((q) => q.decoded);
     // A partition's last batch holds its checkpoint.
     const reached = [...new Map(batches.map((q) => [`${q.batch.topic}:${q.batch.partition}`, { topic: q.batch.topic, partition: q.batch.partition, nextOffset: q.nextOffset }])).values()];
@@ -416,21 +439,21 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
     await notifyCommitted(events);
   }
 
-  function applyAlone(lane: Lane, q: QueuedBatch, error: unknown): Promise<void> {
+  function applyAlone(lane: Lane<E>, q: QueuedBatch<E>, error: unknown): Promise<void> {
     logger.warn({ err: error, lane: lane.name, topic: q.batch.topic, partition: q.batch.partition, events: q.decoded.length },
       'batch failed; applying its events one by one to isolate the cause');
-    return applyOneByOne(lane, q.decoded, q.messages, q.batch);
+    return applyOneByOne(lane, q);
   }
 
   /** One by one: the record that fails again goes to the dead-letter topic, the rest apply. */
-  async function applyOneByOne(lane: Lane, decoded: ConsumedEvent[], messages: KafkaMessage[], batch: Batch): Promise<void> {
+  async function applyOneByOne(lane: Lane<E>, { decoded, records, batch }: QueuedBatch<E>): Promise<void> {
     for (const consumed of decoded) {
       const after = consumed.offset + 1n;
       try {
         await withRetry(() => commit(lane, [consumed], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
       } catch (error) {
-        const message = messages.find((m) => BigInt(m.offset) === consumed.offset)!;
-        await deadLetter(lane, batch, message, `${lane.name} could not apply ${consumed.event.type}: ${(error as Error).message}`);
+        const record = records.find((r) => BigInt(r.offset) === consumed.offset)!;
+        await deadLetter(lane, batch, record, `${lane.name} could not apply ${consumed.type}: ${(error as Error).message}`);
         await withTransientRetry(() => commit(lane, [], [{ topic: batch.topic, partition: batch.partition, nextOffset: after }]), retry, logger);
         continue;
       }
@@ -443,7 +466,7 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
    * it: when they fail, the events stay applied and are not re-applied or dead-lettered, which
    * would duplicate or lose what the transaction already recorded. Logged, and the stream moves on.
    */
-  async function notifyCommitted(events: ConsumedEvent[]): Promise<void> {
+  async function notifyCommitted(events: ConsumedEvent<E>[]): Promise<void> {
     if (events.length === 0 || !options.afterCommit) return;
     try {
       await options.afterCommit(events);
@@ -455,27 +478,27 @@ export async function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise
   }
 
   /** Applies the events and moves the lane's checkpoints in one transaction. */
-  function commit(lane: Lane, events: ConsumedEvent[], reached: { topic: string; partition: number; nextOffset: bigint }[]): Promise<void> {
+  function commit(lane: Lane<E>, events: ConsumedEvent<E>[], reached: { topic: string; partition: number; nextOffset: bigint }[]): Promise<void> {
     return database.transaction(async (tx) => {
       if (events.length > 0) await options.apply(events, tx, lane.index);
       for (const { topic, partition, nextOffset } of reached) await checkpoints.save(database.sql(tx), lane.name, topic, partition, nextOffset);
     });
   }
 
-  async function deadLetter(lane: Lane, batch: Batch, message: KafkaMessage, reason: string): Promise<void> {
-    logger.error({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason }, 'event sent to the dead-letter topic');
+  async function deadLetter(lane: Lane<E>, batch: QueuedBatch<E>['batch'], record: FetchedRecord, reason: string): Promise<void> {
+    logger.error({ topic: batch.topic, partition: batch.partition, offset: record.offset, reason }, 'event sent to the dead-letter topic');
     await withTransientRetry(() => deadLetters.send({
       topic: topicNames.deadLetter,
       acks: -1,
       messages: [{
-        key: `${batch.topic}/${batch.partition}/${message.offset}`,
-        value: message.value,
+        key: `${batch.topic}/${batch.partition}/${record.offset}`,
+        value: record.value,
         headers: {
           'hearth-dlq-consumer': lane.name,
           'hearth-dlq-reason': reason.slice(0, 1000),
           'hearth-dlq-topic': batch.topic,
           'hearth-dlq-partition': String(batch.partition),
-          'hearth-dlq-offset': message.offset,
+          'hearth-dlq-offset': record.offset,
         },
       }],
     }), retry, logger);
