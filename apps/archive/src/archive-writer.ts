@@ -1,5 +1,5 @@
 import type { ConversationTracker } from './domain/conversations';
-import { copiesOf, planIngest, trackerKey, type AcceptedMessage, type ArchiveRow, type IngestState } from './domain/ingest-plan';
+import { copiesOf, planIngest, trackerKey, type AcceptedMessage, type ArchiveCopy, type ArchiveRow, type IngestState } from './domain/ingest-plan';
 import { preferencesAt, shouldArchive, type ArchiveMode, type ArchivePreferences } from './domain/archiving-policy';
 import { OwnerShard } from './domain/owner-shards';
 
@@ -14,7 +14,12 @@ export type CopyRow = readonly (string | boolean)[];
 
 /** Raw SQL in the projection's transaction, which can also COPY rows into a table. */
 export interface TransactionSql extends RawSql {
-  copyRows(table: string, columns: readonly string[], rows: readonly CopyRow[]): Promise<void>;
+  /**
+   * COPYs the rows in, each as `valuesOf` gives its values in `columns` order. The values are
+   * taken a chunk at a time as the data is written, so they are garbage before the COPY's wait
+   * instead of living through it (and being copied by the garbage collector).
+   */
+  copyRows<Row>(table: string, columns: readonly string[], rows: readonly Row[], valuesOf: (row: Row) => CopyRow): Promise<void>;
 }
 
 /**
@@ -28,10 +33,10 @@ export class ArchiveWriter {
 
   /** MessageAccepted × n: both copies of each message, positions, chats, conversations. */
   async archiveMessages(sql: TransactionSql, messages: readonly AcceptedMessage[]): Promise<number> {
-    const copies = messages.flatMap(copiesOf).filter((copy) => this.shard.owns(copy.owner));
+    const copies = copiesOf(messages, (owner) => this.shard.owns(owner));
     if (copies.length === 0) return 0;
     const owners = [...new Set(copies.map((c) => c.owner))].sort();
-    const state = await this.loadState(sql, owners, copies.map((c) => [c.owner, c.peer] as const));
+    const state = await this.loadState(sql, owners, copies);
     const plan = planIngest(copies, state, this.conversationGapMs);
 
     const rows = await this.insertMessages(sql, plan.rows);
@@ -59,19 +64,17 @@ export class ArchiveWriter {
    */
   private async insertMessages(sql: TransactionSql, rows: readonly ArchiveRow[]): Promise<readonly ArchiveRow[]> {
     if (rows.length === 0) return rows;
-    // In MESSAGE_COLUMNS order.
-    const values: CopyRow[] = byOwnerAndPosition(rows).map((r) => [
-      r.owner, r.seq.toString(), r.stanzaId, r.peer, r.peerJid, r.outgoing, r.acceptedAtIso, r.conversationId, r.stanza,
-    ]);
+    const sorted = byOwnerAndPosition(rows);
     await sql.$executeRawUnsafe('SAVEPOINT archive_insert');
     try {
-      await sql.copyRows('archive_messages', MESSAGE_COLUMNS, values);
+      await sql.copyRows('archive_messages', MESSAGE_COLUMNS, sorted, messageValues);
       await sql.$executeRawUnsafe('RELEASE SAVEPOINT archive_insert');
       return rows;
     } catch (error) {
       if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
       await sql.$executeRawUnsafe('ROLLBACK TO SAVEPOINT archive_insert');
     }
+    const values = sorted.map(messageValues);
     const inserted = await sql.$queryRawUnsafe<{ owner: string; seq: bigint }[]>(
       `INSERT INTO archive_messages (${MESSAGE_COLUMNS.join(', ')})
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[], $8::text[], $9::text[])
@@ -139,7 +142,7 @@ export class ArchiveWriter {
     await this.recomputeAggregates(sql, [owner]);
   }
 
-  private async loadState(sql: RawSql, owners: string[], chats: (readonly [string, string])[]): Promise<IngestState> {
+  private async loadState(sql: RawSql, owners: string[], copies: readonly ArchiveCopy[]): Promise<IngestState> {
     // Locked in a fixed order: concurrent batches touching the same owners serialise, so positions
     // are handed out in commit order (a reader never sees position n+1 before n).
     const lockOwners = (list: string[]) => sql.$queryRawUnsafe<{ owner: string; last_seq: bigint; deleted_before: Date | null }[]>(
@@ -157,11 +160,11 @@ export class ArchiveWriter {
     const prefRows = await sql.$queryRawUnsafe<{ owner: string; effective_at: Date; mode: ArchiveMode; always: string[]; never: string[] }[]>(
       'SELECT owner, effective_at, mode, always, never FROM archive_preferences WHERE owner = ANY($1::text[]) ORDER BY owner, effective_at, event_id', owners,
     );
-    const uniqueChats = [...new Map(chats.map((c) => [trackerKey(c[0], c[1]), c])).values()];
+    const uniqueChats = [...new Map(copies.map((c) => [c.chat, c])).values()];
     const trackerRows = await sql.$queryRawUnsafe<{ owner: string; peer: string; conversation_id: string; last_at: Date }[]>(
       `SELECT t.owner, t.peer, t.conversation_id, t.last_at FROM conversation_trackers t
        JOIN unnest($1::text[], $2::text[]) AS k(owner, peer) ON t.owner = k.owner AND t.peer = k.peer`,
-      uniqueChats.map((c) => c[0]), uniqueChats.map((c) => c[1]),
+      uniqueChats.map((c) => c.owner), uniqueChats.map((c) => c.peer),
     );
     const preferences = new Map<string, ArchivePreferences[]>();
     for (const row of prefRows) {
@@ -193,7 +196,7 @@ export class ArchiveWriter {
   /** Adds newly archived rows to their chats and conversations (order-independent aggregates). */
   private async addToAggregates(sql: RawSql, rows: readonly ArchiveRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const chats = aggregate(rows, (r) => `${r.owner}\n${r.peer}`);
+    const chats = aggregate(rows, (r) => r.chat);
     const conversations = aggregate(rows, (r) => `${r.owner}\n${r.conversationId}`);
     await sql.$executeRawUnsafe(
       `INSERT INTO archive_chats (owner, peer, last_seq, last_stanza_id, last_accepted_at, message_count)
@@ -248,6 +251,11 @@ export class ArchiveWriter {
 
 const UNIQUE_VIOLATION = '23505';
 const MESSAGE_COLUMNS = ['owner', 'seq', 'stanza_id', 'peer', 'peer_jid', 'outgoing', 'accepted_at', 'conversation_id', 'stanza'] as const;
+
+/** A row's values in MESSAGE_COLUMNS order. */
+const messageValues = (r: ArchiveRow): CopyRow => [
+  r.owner, r.seq.toString(), r.stanzaId, r.peer, r.peerJid, r.outgoing, r.acceptedAtIso, r.conversationId, r.stanza,
+];
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();

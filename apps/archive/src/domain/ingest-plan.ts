@@ -16,6 +16,8 @@ export interface AcceptedMessage {
 export interface ArchiveCopy {
   owner: string;
   peer: string;
+  /** trackerKey(owner, peer), once per copy: the key of its chat in every map of a batch. */
+  chat: string;
   peerJid: string;
   outgoing: boolean;
   stanzaId: string;
@@ -50,13 +52,28 @@ export interface IngestPlan {
 
 export const trackerKey = (owner: string, peer: string): string => `${owner}\n${peer}`;
 
-/** The sender's copy and the recipient's copy (one copy for a message to oneself). */
-export function copiesOf(message: AcceptedMessage): ArchiveCopy[] {
-  const acceptedAt = Date.parse(message.acceptedAt);
-  const common = { stanzaId: message.stanzaId, stanza: message.stanza, acceptedAt, acceptedAtIso: message.acceptedAt };
-  const incoming: ArchiveCopy = { ...common, owner: message.recipient, peer: message.sender, peerJid: message.senderFullJid, outgoing: false };
-  if (message.sender === message.recipient) return [incoming];
-  return [{ ...common, owner: message.sender, peer: message.recipient, peerJid: message.to, outgoing: true }, incoming];
+/**
+ * The messages' copies in the archives of the owners `owns` accepts (a shard's), in order: the
+ * sender's copy, then the recipient's (one copy for a message to oneself).
+ */
+export function copiesOf(messages: readonly AcceptedMessage[], owns: (owner: string) => boolean = () => true): ArchiveCopy[] {
+  const copies: ArchiveCopy[] = [];
+  for (const message of messages) {
+    const outgoing = message.sender !== message.recipient && owns(message.sender);
+    const incoming = owns(message.recipient);
+    if (!outgoing && !incoming) continue;
+    const acceptedAt = Date.parse(message.acceptedAt);
+    if (outgoing) copies.push(copyOf(message, message.sender, message.recipient, message.to, true, acceptedAt));
+    if (incoming) copies.push(copyOf(message, message.recipient, message.sender, message.senderFullJid, false, acceptedAt));
+  }
+  return copies;
+}
+
+function copyOf(message: AcceptedMessage, owner: string, peer: string, peerJid: string, outgoing: boolean, acceptedAt: number): ArchiveCopy {
+  return {
+    owner, peer, chat: trackerKey(owner, peer), peerJid, outgoing,
+    stanzaId: message.stanzaId, stanza: message.stanza, acceptedAt, acceptedAtIso: message.acceptedAt,
+  };
 }
 
 /**
@@ -76,9 +93,8 @@ export function planIngest(copies: readonly ArchiveCopy[], state: IngestState, c
     const owner = state.owners.get(copy.owner);
     const seq = (lastSeq.get(copy.owner) ?? owner?.lastSeq ?? 0n) + 1n;
     lastSeq.set(copy.owner, seq);
-    const key = trackerKey(copy.owner, copy.peer);
-    const tracker = advanceConversation(trackers.get(key) ?? state.trackers.get(key), copy, conversationGapMs);
-    trackers.set(key, tracker);
+    const tracker = advanceConversation(trackers.get(copy.chat) ?? state.trackers.get(copy.chat), copy, conversationGapMs);
+    trackers.set(copy.chat, tracker);
     if (owner?.deletedBefore !== undefined && copy.acceptedAt <= owner.deletedBefore) continue;
     if (state.retentionBefore !== undefined && copy.acceptedAt < state.retentionBefore) continue;
     if (!shouldArchive(preferencesAt(state.preferences.get(copy.owner) ?? [], copy.acceptedAt), copy.peer)) continue;

@@ -8,7 +8,7 @@ const message = (id: string, sender: string, recipient: string, acceptedAt: stri
 const empty = (): IngestState => ({ owners: new Map(), preferences: new Map(), trackers: new Map() });
 
 test('given alice writes to bob, then the message has a copy in each archive', () => {
-  const copies = copiesOf(message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z'));
+  const copies = copiesOf([message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z')]);
   assert.deepEqual(copies.map((c) => [c.owner, c.peer, c.peerJid, c.outgoing]), [
     ['alice@localhost', 'bob@localhost', 'bob@localhost', true],
     ['bob@localhost', 'alice@localhost', 'alice@localhost/phone', false],
@@ -16,14 +16,14 @@ test('given alice writes to bob, then the message has a copy in each archive', (
 });
 
 test('given a note to oneself, then there is one copy', () => {
-  assert.equal(copiesOf(message('s1', 'alice@localhost', 'alice@localhost', '2026-01-01T00:00:00Z')).length, 1);
+  assert.equal(copiesOf([message('s1', 'alice@localhost', 'alice@localhost', '2026-01-01T00:00:00Z')]).length, 1);
 });
 
 test('given gateways with skewed clocks, when messages are planned, then positions follow consumption order, not acceptedAt', () => {
-  const copies = [
+  const copies = copiesOf([
     message('late-clock', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:30Z'),
     message('early-clock', 'carol@localhost', 'bob@localhost', '2026-01-01T00:00:00Z'),
-  ].flatMap(copiesOf).filter((c) => c.owner === 'bob@localhost');
+  ], (owner) => owner === 'bob@localhost');
   const state = empty();
   state.owners.set('bob@localhost', { lastSeq: 7n });
   const plan = planIngest(copies, state, GAP);
@@ -34,8 +34,8 @@ test('given gateways with skewed clocks, when messages are planned, then positio
 test('given a skipped message, then it still takes its position, so later positions do not depend on what was skipped', () => {
   const state = empty();
   state.retentionBefore = Date.parse('2026-01-01T00:00:10Z');
-  const copies = [message('old', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z'),
-    message('new', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:20Z')].flatMap(copiesOf);
+  const copies = copiesOf([message('old', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z'),
+    message('new', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:20Z')]);
   const plan = planIngest(copies, state, GAP);
   assert.deepEqual(plan.rows.map((r) => [r.owner, r.stanzaId, r.seq]), [['alice@localhost', 'new', 2n], ['bob@localhost', 'new', 2n]]);
 });
@@ -43,13 +43,22 @@ test('given a skipped message, then it still takes its position, so later positi
 test('given bob deleted his account, then his earlier messages are not archived again but alice keeps her copy', () => {
   const state = empty();
   state.owners.set('bob@localhost', { lastSeq: 0n, deletedBefore: Date.parse('2026-01-01T00:01:00Z') });
-  const plan = planIngest(copiesOf(message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z')), state, GAP);
+  const plan = planIngest(copiesOf([message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z')]), state, GAP);
   assert.deepEqual(plan.rows.map((r) => r.owner), ['alice@localhost']);
 });
 
 test('given bob archives never, then only alice keeps the message', () => {
   const state = empty();
   state.preferences.set('bob@localhost', [{ mode: 'never', always: [], never: [], effectiveAt: 0 }]);
-  const plan = planIngest(copiesOf(message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z')), state, GAP);
+  const plan = planIngest(copiesOf([message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z')]), state, GAP);
   assert.deepEqual(plan.rows.map((r) => r.owner), ['alice@localhost']);
+});
+
+test('given a shard that owns bob but not alice, then only bob\'s copies of their messages are made', () => {
+  const copies = copiesOf([
+    message('s1', 'alice@localhost', 'bob@localhost', '2026-01-01T00:00:00Z'),
+    message('s2', 'bob@localhost', 'alice@localhost', '2026-01-01T00:00:01Z'),
+    message('s3', 'alice@localhost', 'alice@localhost', '2026-01-01T00:00:02Z'),
+  ], (owner) => owner === 'bob@localhost');
+  assert.deepEqual(copies.map((c) => [c.stanzaId, c.owner, c.outgoing]), [['s1', 'bob@localhost', false], ['s2', 'bob@localhost', true]]);
 });
