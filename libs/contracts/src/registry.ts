@@ -125,7 +125,8 @@ function checkEvent(raw: unknown): Envelope {
     payload = upcasted.data;
     current += 1;
   }
-  return { ...(envelope.data as Envelope), version: current, payload };
+  // The registered type: one string shared by every event of the type, not one per record.
+  return { ...(envelope.data as Envelope), type: latest.type, version: current, payload };
 }
 
 /** The topic an event type is published to. */
