@@ -1,4 +1,4 @@
-import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Producer, type TopicPartition } from 'kafkajs';
 import { decodeEvent, topics as topicNames, type Envelope } from '@hearth/contracts';
 import type { Logger } from '@hearth/runtime';
 import { isTransient } from './errors';
@@ -31,8 +31,8 @@ export interface ProjectionOptions<Tx, E = Envelope> {
    */
   lanes?: string[];
   /**
-   * What the projection keeps of each decoded event until it is applied (required unless `E` is
-   * Envelope, the default: all of it). Events wait for a linger and a transaction, long enough for
+   * What the projection keeps of each decoded event until it is applied (default: all of it; see
+   * runProjection's overloads, which require it for anything else). Events wait for a linger and a transaction, long enough for
    * the garbage collector to copy everything they hold into the old generation, so a projection
    * that applies a fraction of an event's fields (the archive: what it writes of a message) spends
    * less time collecting when it keeps only those.
@@ -118,7 +118,7 @@ type FetchedRecord = Pick<KafkaMessage, 'offset' | 'value'>;
  * live as long, and cost as much garbage collection, as the events (see `retain`).
  */
 interface QueuedBatch<E> {
-  batch: { topic: string; partition: number };
+  batch: TopicPartition;
   records: FetchedRecord[];
   decoded: ConsumedEvent<E>[];
   /** Records that could not be decoded, which this lane sends to the dead-letter topic. */
@@ -166,7 +166,9 @@ interface Lane<E> {
  * contract, a bug) is isolated to the one record that causes it, which goes to the dead-letter
  * topic with the reason, and the partition moves on.
  */
-export async function runProjection<Tx, E = Envelope>(options: ProjectionOptions<Tx, E>): Promise<RunningProjection<E>> {
+export function runProjection<Tx>(options: ProjectionOptions<Tx>): Promise<RunningProjection>;
+export function runProjection<Tx, E>(options: ProjectionOptions<Tx, E> & Required<Pick<ProjectionOptions<Tx, E>, 'retain'>>): Promise<RunningProjection<E>>;
+export async function runProjection<Tx, E>(options: ProjectionOptions<Tx, E>): Promise<RunningProjection<E>> {
   const { kafka, name, database, logger } = options;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
@@ -260,7 +262,7 @@ export async function runProjection<Tx, E = Envelope>(options: ProjectionOptions
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= from).map(({ offset, value }): FetchedRecord => ({ offset, value }));
       if (fresh.length === 0 || !isRunning() || isStale()) return;
       const newNext = BigInt(fresh[fresh.length - 1]!.offset) + 1n;
-      const where = { topic: batch.topic, partition: batch.partition };
+      const where: TopicPartition = { topic: batch.topic, partition: batch.partition };
       const { decoded, rejected } = decodeBatch(fresh, where);
       // A record that cannot be decoded is dead-lettered once, by the first lane given it.
       let undeadLettered = rejected;
@@ -289,7 +291,7 @@ export async function runProjection<Tx, E = Envelope>(options: ProjectionOptions
     },
   });
 
-  function decodeBatch(records: FetchedRecord[], where: QueuedBatch<E>['batch']): Pick<QueuedBatch<E>, 'decoded' | 'rejected'> {
+  function decodeBatch(records: FetchedRecord[], where: TopicPartition): Pick<QueuedBatch<E>, 'decoded' | 'rejected'> {
     const decoded: ConsumedEvent<E>[] = [];
     const rejected: QueuedBatch<E>['rejected'] = [];
     for (const record of records) {
@@ -485,7 +487,7 @@ export async function runProjection<Tx, E = Envelope>(options: ProjectionOptions
     });
   }
 
-  async function deadLetter(lane: Lane<E>, batch: QueuedBatch<E>['batch'], record: FetchedRecord, reason: string): Promise<void> {
+  async function deadLetter(lane: Lane<E>, batch: TopicPartition, record: FetchedRecord, reason: string): Promise<void> {
     logger.error({ topic: batch.topic, partition: batch.partition, offset: record.offset, reason }, 'event sent to the dead-letter topic');
     await withTransientRetry(() => deadLetters.send({
       topic: topicNames.deadLetter,
