@@ -188,17 +188,19 @@ test('a message accepted twice with the same stanza id is archived once', async 
   assert.deepEqual(last.messages.map((m) => m.archive_id), [message.payload.stanzaId, marker.payload.stanzaId]);
 });
 
-test("what bob is sent comes back from his archive as it was sent: line breaks, tabs, backslashes (a XEP-0106 escaped JID), text that looks like COPY's markers, and emoji", async () => {
+test("what bob is sent comes back from his archive as it was sent: line breaks, tabs, backslashes (a XEP-0106 escaped JID), text that looks like COPY's markers, emoji, and a message longer than a chunk of COPY data", async () => {
   const dartagnan = 'd\\27artagnan@localhost';
   const body = 'line one\nline\ttwo\r\nback\\slash, \\N and \\. ünïcødé 😀';
   const message = chatMessage(dartagnan, bob, { body, resource: 'tab\\5c phone' });
-  await archive.produce([message]);
-  const [archived] = (await archive.eventually(async () => {
-    const page = await bobQuery({ ids: [message.payload.stanzaId] });
-    return page.messages.length > 0 && page.messages;
-  }, 'message archived'))!;
-  assert.equal(archived!.stanza, message.payload.stanza);
-  assert.ok(archived!.stanza.includes(body));
+  const long = chatMessage(dartagnan, bob, { body: `${body}\t`.repeat(2_000) });
+  await archive.produce([message, long]);
+  const archived = (await archive.eventually(async () => {
+    const page = await bobQuery({ ids: [message.payload.stanzaId, long.payload.stanzaId] });
+    return page.messages.length === 2 && page.messages;
+  }, 'messages archived'))!;
+  assert.deepEqual(archived.map((m) => m.stanza), [message.payload.stanza, long.payload.stanza]);
+  assert.ok(archived[0]!.stanza.includes(body));
+  assert.ok(Buffer.byteLength(long.payload.stanza) > 100_000, 'longer than a whole usual chunk of COPY data (64 rows of about 600 bytes)');
   const withSender = await bobQuery({ with: message.payload.senderFullJid, rsm: { max: 10, has_max: true } });
   assert.deepEqual(withSender.messages.map((m) => m.archive_id), [message.payload.stanzaId], 'found by the full JID it came from');
   const chats = await archive.client.call<{ chats: { peer: string }[] }>('ListChats', { requester: bob, owner: bob });
