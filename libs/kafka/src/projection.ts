@@ -31,11 +31,11 @@ export interface ProjectionOptions<Tx, E = Envelope> {
    */
   lanes?: string[];
   /**
-   * What the projection keeps of each decoded event until it is applied (default: all of it; see
-   * runProjection's overloads, which require it for anything else). Events wait for a linger and a transaction, long enough for
-   * the garbage collector to copy everything they hold into the old generation, so a projection
-   * that applies a fraction of an event's fields (the archive: what it writes of a message) spends
-   * less time collecting when it keeps only those.
+   * What the projection keeps of each decoded event until it is applied (default: all of it;
+   * runProjection's overloads require it for anything else). Events wait for a linger and a
+   * transaction, long enough for the garbage collector to copy everything they hold into the old
+   * generation, so a projection that applies a fraction of an event's fields (the archive: what it
+   * writes of a message) spends less time collecting when it keeps only those.
    */
   retain?(event: Envelope): E;
   /**
