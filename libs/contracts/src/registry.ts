@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compiledCheck } from './compiled-check';
 import { envelopeOf, envelopeSchema, type Envelope, type EventMetadata } from './envelope';
 
 /** An event that does not match its contract; `reason` says which field and why. */
@@ -77,7 +78,7 @@ const checked = new WeakSet<object>();
 
 /** Serialises an event for the log, checking envelope and payload unless createEvent already did. */
 export function encodeEvent(event: Envelope): Buffer {
-  if (!checked.has(event)) checkEvent(event);
+  if (!checked.has(event)) checkEvent(event, conformZod);
   return Buffer.from(JSON.stringify(event));
 }
 
@@ -101,27 +102,41 @@ export function decodeEvent(value: Buffer | string | null): Envelope {
   } catch {
     throw new ContractViolation('record value is not JSON');
   }
-  return checkEvent(raw);
+  // The value was just parsed, so the compiled checks may remove its unknown keys in place.
+  return checkEvent(raw, conformCompiled);
 }
 
-function checkEvent(raw: unknown): Envelope {
-  const envelope = envelopeSchema.safeParse(raw);
-  if (!envelope.success) throw new ContractViolation(`envelope: ${describe(envelope.error)}`);
+/** `value` as `schema` returns it, or the first reason it breaks the schema. */
+type Conform = <T>(schema: z.ZodType<T>, value: unknown) => { data: T } | { reason: string };
+
+/** zod alone: leaves `value` as it is (encodeEvent's event belongs to the caller). */
+const conformZod: Conform = (schema, value) => {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { data: parsed.data } : { reason: describe(parsed.error) };
+};
+
+/** The schema's compiled check (see compiled-check.ts), and zod for what it does not accept. */
+const conformCompiled: Conform = <T>(schema: z.ZodType<T>, value: unknown) =>
+  compiledCheck(schema)?.(value) ? { data: value as T } : conformZod(schema, value);
+
+function checkEvent(raw: unknown, conform: Conform): Envelope {
+  const envelope = conform(envelopeSchema, raw);
+  if ('reason' in envelope) throw new ContractViolation(`envelope: ${envelope.reason}`);
   const { type, version } = envelope.data;
   const versions = versionsByType.get(type);
   if (!versions) throw new ContractViolation(`unknown event type`, type);
   const registered = versions.get(version);
   if (!registered) throw new ContractViolation(`unknown version ${version}`, type);
-  const parsed = registered.contract.schema.safeParse(envelope.data.payload);
-  if (!parsed.success) throw new ContractViolation(`v${version}: ${describe(parsed.error)}`, type);
+  const parsed = conform(registered.contract.schema, envelope.data.payload);
+  if ('reason' in parsed) throw new ContractViolation(`v${version}: ${parsed.reason}`, type);
 
   let payload: unknown = parsed.data;
   let current = version;
   const latest = latestByType.get(type)!;
   while (current < latest.version) {
     const next = versions.get(current + 1)!;
-    const upcasted = next.contract.schema.safeParse(next.upcast!(payload));
-    if (!upcasted.success) throw new ContractViolation(`upcast to v${current + 1}: ${describe(upcasted.error)}`, type);
+    const upcasted = conformZod(next.contract.schema, next.upcast!(payload));
+    if ('reason' in upcasted) throw new ContractViolation(`upcast to v${current + 1}: ${upcasted.reason}`, type);
     payload = upcasted.data;
     current += 1;
   }
