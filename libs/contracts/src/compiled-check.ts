@@ -30,16 +30,25 @@ const compiled = new WeakMap<z.ZodType, CompiledCheck | null>();
 
 /**
  * The schema's compiled check, or null where zod's JSON Schema would not say all zod checks
- * (refinements, transforms, defaults and most formats are left out of it or differ): such a
- * schema is checked by zod alone. Compiled on first use.
+ * (refinements, transforms, defaults and most formats are left out of it or differ), or where Ajv
+ * would not take it whole (strict: a keyword it does not know): such a schema is checked by zod
+ * alone. Compiled on first use.
  */
 export function compiledCheck(schema: z.ZodType): CompiledCheck | null {
   let check = compiled.get(schema);
   if (check === undefined) {
-    check = isFaithful(schema) ? ajv.compile(z.toJSONSchema(schema, { io: 'output' })) : null;
+    check = isFaithful(schema) ? compileJsonSchemaOf(schema) : null;
     compiled.set(schema, check);
   }
   return check;
+}
+
+function compileJsonSchemaOf(schema: z.ZodType): CompiledCheck | null {
+  try {
+    return ajv.compile(z.toJSONSchema(schema, { io: 'output' }));
+  } catch {
+    return null;
+  }
 }
 
 /** String formats whose check in zod is exactly their pattern. */

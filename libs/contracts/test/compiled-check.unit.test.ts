@@ -108,7 +108,7 @@ test('string lengths are counted as zod counts them (in code points, not UTF-16 
   }
 });
 
-test('a schema whose JSON Schema would not say everything zod checks is left to zod', () => {
+test('a schema whose JSON Schema would not say everything zod checks, or that Ajv would not take whole, is left to zod', () => {
   for (const schema of [
     z.string().refine((s) => s !== 'x'),
     z.object({ a: z.string() }).superRefine(() => undefined),
@@ -122,5 +122,7 @@ test('a schema whose JSON Schema would not say everything zod checks is left to 
     z.union([z.object({ a: z.string() }), z.string()]),
     z.number().multipleOf(0.1),
     z.string().nullable(),
+    // A keyword Ajv does not know (here from metadata): it would not check it, so it refuses to compile.
+    z.object({ a: z.string().meta({ 'x-unknown': true }) }),
   ]) assert.equal(compiledCheck(schema), null, JSON.stringify(z.toJSONSchema(schema, { unrepresentable: 'any' })));
 });
