@@ -78,6 +78,57 @@ test('an event produced through the contracts is consumed with its schema checke
   }
 });
 
+test('a consumed event is checked field by field: one breaking its payload contract is dead-lettered with the field and why, unknown fields are dropped, and lengths count characters', async () => {
+  const pool = new Pool({ connectionString: await postgres.freshDatabase('checked') });
+  await pool.query(CHECKPOINT_TABLE);
+  await pool.query('CREATE TABLE accounts (account text PRIMARY KEY, fields text NOT NULL)');
+  const kafka = createKafka({ brokers: broker.brokers, clientId: 'checked-test', logger });
+  // Raw records with a valid envelope, as another producer might write them.
+  const raw = (account: string, extra: Record<string, unknown> = {}, payloadExtra: Record<string, unknown> = {}) => {
+    const event = { ...accountCreated(0, 'checked'), ...extra };
+    return { key: account, value: JSON.stringify({ ...event, payload: { account, ...payloadExtra } }) };
+  };
+  const longest = `${'😀'.repeat(1021)}@b`; // 1,023 characters (2,044 UTF-16 units): a bare JID's limit
+  const writer = kafka.producer();
+  await writer.connect();
+  await writer.send({ topic: topics.accounts, acks: -1, messages: [
+    raw('checked-no-at-sign'),
+    raw('checked1@localhost', { fromTheFuture: 1 }, { nickname: 'one' }),
+    raw(`x${longest}`),
+    raw(longest),
+  ] });
+  await writer.disconnect();
+
+  const projection = await runProjection({
+    kafka, name: 'checked-view', topics: [topics.accounts], database: pgProjectionDatabase(pool), logger, sessionTimeoutMs: 6_000,
+    async apply(events, tx) {
+      for (const { event } of events) {
+        if (!isEvent(event, AccountCreated)) continue;
+        const fields = [...Object.keys(event), ...Object.keys(event.payload)].sort().join(',');
+        await tx.query('INSERT INTO accounts VALUES ($1, $2) ON CONFLICT DO NOTHING', [event.payload.account, fields]);
+      }
+    },
+  });
+  try {
+    // The topic also holds the other tests' events: this one's are the four above.
+    const sent = ['checked-no-at-sign', 'checked1@localhost', `x${longest}`, longest];
+    const applied = async () => (await pool.query('SELECT account, fields FROM accounts WHERE account = ANY($1) ORDER BY account', [sent])).rows;
+    await eventually(async () => (await applied()).length === 2, 'two accounts');
+    const rows = await applied();
+    const fields = 'account,id,key,occurredAt,payload,producer,type,version';
+    assert.deepEqual(rows, [{ account: 'checked1@localhost', fields }, { account: longest, fields }]);
+
+    const dead = await readAll(kafka, topics.deadLetter, 2, (h) => h['hearth-dlq-consumer'] === 'checked-view' && h['hearth-dlq-reason']!.startsWith('AccountCreated: v1:'));
+    assert.deepEqual(dead.map((d) => d.headers['hearth-dlq-reason']).sort(), [
+      'AccountCreated: v1: account: Too big: expected string to have <=1023 characters',
+      'AccountCreated: v1: account: must be a bare JID (local@domain)',
+    ]);
+  } finally {
+    await projection.stop();
+    await pool.end();
+  }
+});
+
 test('a projection killed with SIGKILL mid-stream and restarted applies every event exactly once', async () => {
   await killMidStreamAndRestart('killed', 1);
 });
